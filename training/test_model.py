@@ -1,0 +1,79 @@
+import torch
+
+from model import ModelConfig, Transformer
+
+
+def tiny(causal=False, **kw):
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_size=50, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=64, causal=causal, **kw)
+    return Transformer(cfg).eval()
+
+
+def inputs(B=3, L=11, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(5, 50, (B, L), generator=g)
+    pos = torch.arange(L).expand(B, L).contiguous()
+    return ids, pos, torch.ones(B, L, dtype=torch.long)
+
+
+def test_shapes_and_tied_head():
+    m = tiny()
+    tok, stop = m(*inputs())
+    assert tok.shape == (3, 11, 50) and stop.shape == (3, 2)
+    assert m.head.weight is m.embed.weight
+
+
+def test_position_shift_invariance():
+    for causal in (False, True):
+        m = tiny(causal)
+        ids, pos, mask = inputs()
+        a, sa = m(ids, pos, mask)
+        b, sb = m(ids, pos + 37, mask)
+        assert torch.allclose(a, b, atol=1e-4) and torch.allclose(sa, sb, atol=1e-4)
+
+
+def test_positions_come_from_input_not_index():
+    # Bidirectional: permuting tokens together with their positions permutes the outputs.
+    m = tiny()
+    ids, pos, mask = inputs(B=1, L=9)
+    perm = torch.tensor([0, 5, 2, 8, 1, 3, 7, 6, 4])  # row 0 (CLS state) stays first for the stop head
+    a, sa = m(ids, pos, mask)
+    b, sb = m(ids[:, perm], pos[:, perm], mask)
+    assert torch.allclose(a[:, perm], b, atol=1e-5) and torch.allclose(sa, sb, atol=1e-5)
+    c, _ = m(ids, pos.flip(1), mask)  # same tensor order, other positions: different outputs
+    assert (a - c).abs().max() > 1e-5
+
+
+def test_padding_does_not_change_real_outputs():
+    for causal in (False, True):
+        m = tiny(causal)
+        ids, pos, mask = inputs(B=2, L=12)
+        mask[1, 7:] = 0
+        ids[1, 7:] = 0
+        full, stop = m(ids, pos, mask)
+        alone, stop_alone = m(ids[1:, :7], pos[1:, :7], mask[1:, :7])
+        assert torch.allclose(full[1, :7], alone[0], atol=1e-5)
+        assert torch.allclose(stop[1], stop_alone[0], atol=1e-5)
+
+
+def test_causal_ignores_future():
+    m = tiny(True)
+    ids, pos, mask = inputs(B=1, L=10)
+    a, _ = m(ids, pos, mask)
+    ids2 = ids.clone()
+    ids2[0, 6:] = 7
+    b, _ = m(ids2, pos, mask)
+    assert torch.allclose(a[:, :6], b[:, :6], atol=1e-6) and (a[:, 6:] - b[:, 6:]).abs().max() > 1e-5
+
+
+def test_kv_cache_decode_matches_forward():
+    m = tiny(True)
+    ids, pos, mask = inputs(B=2, L=9)
+    full, _ = m(ids, pos, mask)
+    H, hd = m.cfg.n_head, m.cfg.d_model // m.cfg.n_head
+    past = [(torch.zeros(2, H, 0, hd), torch.zeros(2, H, 0, hd)) for _ in range(m.cfg.n_layer)]
+    out = []
+    for s, e in [(0, 4), (4, 5), (5, 9)]:  # a prompt chunk, then one token, then several
+        logits, past = m.decode(ids[:, s:e], pos[:, s:e], mask[:, :e], past)
+        out.append(logits)
+    assert torch.allclose(torch.cat(out, 1), full, atol=1e-5)
