@@ -1,0 +1,79 @@
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron'
+import { createService } from '../core/service'
+import { invokeEnveloped } from '../core/envelope'
+import { IPC_INVOKE } from '../shared/transport'
+
+const rendererFile = join(import.meta.dirname, '../renderer/index.html')
+const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined
+
+/** Only our own renderer may call the API: the dev server in development, the bundled file otherwise. */
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url
+  if (!url) return false
+  if (devServerUrl) return new URL(url).origin === new URL(devServerUrl).origin
+  return url === pathToFileURL(rendererFile).href
+}
+
+function createWindow(): void {
+  const win = new BrowserWindow({
+    width: 1200,
+    height: 820,
+    show: false,
+    title: 'Inlay',
+    webPreferences: {
+      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: true
+    }
+  })
+  win.once('ready-to-show', () => win.show())
+  if (devServerUrl) void win.loadURL(devServerUrl)
+  else void win.loadFile(rendererFile)
+}
+
+function lockDown(): void {
+  // No remote content, no new windows, no navigation away from the app, no permissions.
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event) => event.preventDefault())
+    contents.on('will-attach-webview', (event) => event.preventDefault())
+    contents.setWindowOpenHandler(({ url }) => {
+      if (url.startsWith('https://')) void shell.openExternal(url)
+      return { action: 'deny' }
+    })
+  })
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
+    const allowed =
+      details.url.startsWith('file:') ||
+      details.url.startsWith('devtools:') ||
+      (devServerUrl !== undefined && details.url.startsWith(new URL(devServerUrl).origin))
+    callback({ cancel: !allowed })
+  })
+}
+
+void app.whenReady().then(() => {
+  lockDown()
+  const service = createService({ host: 'electron', version: app.getVersion() })
+  ipcMain.handle(IPC_INVOKE, async (event, channel: unknown, payload: unknown) => {
+    if (!isTrustedSender(event)) {
+      return { ok: false, error: { code: 'invalid-request', message: 'Untrusted sender' } }
+    }
+    if (typeof channel !== 'string') {
+      return { ok: false, error: { code: 'invalid-request', message: 'Channel must be a string' } }
+    }
+    return invokeEnveloped(service, channel, payload)
+  })
+  createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow()
+  })
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})

@@ -1,0 +1,8 @@
+import type { InlayApi } from '../shared/contract'
+
+declare global {
+  interface Window {
+    /** Present in Electron (set by the preload); absent in browser mode. */
+    inlay?: InlayApi
+  }
+}
