@@ -223,7 +223,8 @@ class Tokenizer:
 
 
 def training_sample(corpus_dir, sample_mb, seed=0):
-    """Random training documents (never held-out ones), each source contributing in proportion to its size."""
+    """Random training documents (never held-out ones), each source contributing in proportion to its size;
+    sample_mb <= 0 takes them all (the whole corpus trains in ~15 s and gives ~0.3% more chars/token than 30 MB)."""
     from prepare import SOURCES, read_documents, split_documents
 
     sources = {s: split_documents(s, read_documents(os.path.join(corpus_dir, s + ".txt")))[0] for s in SOURCES}
@@ -231,7 +232,7 @@ def training_sample(corpus_dir, sample_mb, seed=0):
     rng = random.Random(seed)
     sample = []
     for s, docs in sources.items():
-        budget = sample_mb * 1e6 * sum(len(d) for d in docs) / total
+        budget = sample_mb * 1e6 * sum(len(d) for d in docs) / total if sample_mb > 0 else float("inf")
         order = list(range(len(docs)))
         rng.shuffle(order)
         taken = 0
@@ -308,7 +309,7 @@ def main():
     t = sub.add_parser("train", help="train a tokenizer on a sample of the training documents")
     t.add_argument("--vocab-size", default="8192", help="one size, or several comma-separated (one run)")
     t.add_argument("--out", required=True, help="path; with several sizes use {k} (size/1024) or {vocab}")
-    t.add_argument("--sample-mb", type=float, default=30)
+    t.add_argument("--sample-mb", type=float, default=0, help="MB of training documents to learn from; 0 = all")
     t.add_argument("--corpus", default=default_corpus)
     m = sub.add_parser("measure", help="chars/token on held-out documents per source")
     m.add_argument("tokenizers", nargs="+")
