@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tokenizer import SPECIAL_TOKENS, Tokenizer  # noqa: E402
 
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = ["short-stories", "novels-1880s", "tinystories-fragments"]
 SEPARATOR = "\n<|endoftext|>\n"
 HELDOUT_RULE = ("per source, the n_val documents with the smallest sha256(text), "
@@ -89,7 +90,7 @@ def prepare(tokenizer_path, corpus_dir, out, workers=2):
     assert vocab_size <= 65536, "ids are stored as uint16"
     os.makedirs(out, exist_ok=True)
     meta = {
-        "tokenizer": os.path.relpath(tokenizer_path, os.path.dirname(os.path.abspath(__file__))),
+        "tokenizer": os.path.relpath(tokenizer_path, REPO_ROOT),  # relative to the repository root
         "tokenizer_sha256": sha,
         "vocab_size": vocab_size,
         "dtype": "uint16",
