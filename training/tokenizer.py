@@ -292,6 +292,7 @@ def cmd_measure(args):
         row["all_chars_per_token"] = chars / sum(v["tokens"] for v in row["sources"].values())
         results.append(row)
     if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
     print("\n| vocab | " + " | ".join(val) + " | all held-out |")
