@@ -220,9 +220,16 @@ def ar_greedy(model, prompts, max_new, batch_size=500):
 
 
 def ilm_greedy(model, prompts, max_steps, threshold, batch_size=500):
-    """Greedy ILM decoding from an empty body with T's reference decoder (training/predictor.py)."""
-    import predictor
-    return predictor.star_generate(model, prompts, max_steps=max_steps, threshold=threshold, batch_size=batch_size)
+    """Greedy ILM decoding from an empty body with the reference decoder (training/predictor.py): insertion
+    only in body gaps, gap by the top marginal, token by argmax, one insertion per forward pass, stop when
+    P(complete) >= threshold (never before the first insertion) or after max_steps insertions."""
+    from predictor import generate
+    out = []
+    for s in range(0, len(prompts), batch_size):
+        res = generate(model, [(p, [], None) for p in prompts[s:s + batch_size]], max_steps=max_steps,
+                       stop_threshold=threshold, min_steps=1, gap="marginal", sample="greedy")
+        out += [r["body"] for r in res]
+    return out
 
 
 def evaluate_checkpoint(ckpt_path, n=5000, threshold=0.5, batch_size=500, seed=None):
@@ -321,7 +328,7 @@ def max_prompt_len(level):
 
 
 def write_results(results, args):
-    res_dir = os.path.join(HERE, "results")
+    res_dir = os.path.join(ROOT, args.results)
     os.makedirs(res_dir, exist_ok=True)
     results = dict(results, paper=PAPER, settings=vars(args))
     with open(os.path.join(res_dir, "star_graph.json"), "w") as f:
@@ -349,16 +356,21 @@ def render_md(r):
         lines.append(f"- Model (same for ILM and AR): {c['n_layer']} layers, d_model {c['d_model']}, {c['n_head']} heads, "
                      f"d_ff {c['d_ff']}, {any_run['n_params']:,} parameters (the AR model has the same network plus an "
                      f"unused stop head), dropout {c['dropout']}.")
-    budget = (f"{s['budget_min']} min of training wall-clock each" if s["budget_min"] else "") + \
-             (" and " if s["budget_min"] and s["max_steps"] else "") + (f"at most {s['max_steps']} steps" if s["max_steps"] else "")
-    lines += [f"- Budget: the same for both objectives: {budget} (whichever ends first), batch {s['batch_size']} "
-              f"graphs/step, AdamW lr {s['lr']} ({s['schedule']}, 100 warmup steps), {r['threads']} CPU thread per run "
-              f"on a shared {r['machine']} machine. Steps actually taken are in the table; an ILM step is cheaper than "
-              "an AR step (dropped tokens are removed), so under equal wall-clock the ILM takes more steps.",
+    if s["max_steps"]:
+        budget = f"{s['max_steps']} optimizer steps each (equal examples seen)" + (
+            f", with a safety cap of {s['budget_min']} min training wall-clock per model" if s["budget_min"] else "")
+    else:
+        budget = (f"{s['budget_min']} min of training wall-clock each (an ILM step is cheaper than an AR step since "
+                  "dropped tokens are removed, so the ILM takes more steps)")
+    lines += [f"- Budget, the same for both objectives: {budget}; batch {s['batch_size']} graphs/step, AdamW lr "
+              f"{s['lr']} ({s['schedule']}, 100 warmup steps), no weight decay, {r['threads']} CPU thread per run, "
+              f"nice'd, on a shared {r['machine']} machine (other training ran at the same time, so wall-clock "
+              "numbers are noisy).",
               "- Data: 50k training graphs per level drawn on the fly by seed, 5k test graphs (graphs identical to a "
               "training graph excluded); exact match on all test graphs.",
               f"- ILM decoding: empty body, insertion only in body gaps, greedy (gap by top marginal, token by argmax), "
-              f"one token per step, stop head threshold {s['threshold']} (stop ignored at the first step), "
+              f"one token per step, stop when P(complete) >= {s['threshold']} (not before the first insertion) or "
+              "after 2 x (max arm length - 1) + 4 insertions, "
               "reference decoder `training/predictor.py`.",
               "- AR decoding: greedy continuation after BOS until EOS (the AR training body ends with EOS) or 2 x "
               "(max arm length - 1) + 4 tokens.",
@@ -406,6 +418,7 @@ def main(argv=None):
     r.add_argument("--eval-batch", type=int, default=500)
     r.add_argument("--threshold", type=float, default=0.5, help="ILM stop-head threshold")
     r.add_argument("--runs", default="training/runs/star")
+    r.add_argument("--results", default="training/results", help="where star_graph.json/.md go")
     r.add_argument("--skip-trained", action="store_true", help="evaluate existing checkpoints instead of training")
     args = p.parse_args(argv)
     import torch
