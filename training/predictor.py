@@ -1,0 +1,79 @@
+"""Reference ILM decoder: one insertion per forward pass.
+
+Each step: forward `[CLS] prompt [BOS] body`; stop if softmax(stop)[0] ("complete") >= threshold (not before
+min_steps insertions, so infilling always inserts something); otherwise mask special tokens and disallowed
+gaps, pick a gap and a token, insert, repeat. Gap g of a body with k tokens (g = 0..k) is "right after body
+token g-1", g = 0 being the BOS row. Greedy mode is deterministic (ties go to the lowest index) and is the
+reference the TypeScript engine must reproduce; the arrays are rebuilt each step with positions 0..L-1.
+"""
+import torch
+
+from objective import SPECIAL_IDS, frame, pad
+
+
+@torch.no_grad()
+def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap="marginal", sample="greedy",
+             top_p=0.9, temperature=1.0, generator=None):
+    """examples: list of (prompt_ids, body_ids, allowed_gaps or None = every gap). gap: "marginal" picks the gap
+    by log-sum-exp over its tokens, then the token within it; "joint" picks (gap, token) in one go.
+    sample: "greedy" or "top_p" (with temperature, drawing from `generator`). Returns per example a dict:
+    body (final body ids), ids (the whole sequence), steps [(step, row, token, stop_prob)], stop_reason,
+    stop_prob (of the last forward pass)."""
+    device = next(model.parameters()).device
+    max_len = model.cfg.max_len
+    states = []
+    for prompt, body, allowed in examples:
+        allowed = [True] * (len(body) + 1) if allowed is None else list(map(bool, allowed))
+        assert len(allowed) == len(body) + 1, "one flag per gap: len(body) + 1"
+        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None))
+    while True:
+        live = [s for s in states if s["stop_reason"] is None]
+        if not live:
+            break
+        batch = pad([frame(s["prompt"], s["body"])[0] for s in live])
+        token_logits, stop_logits = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")))
+        stop_p = stop_logits.float().softmax(-1)[:, 0].cpu()
+        token_logits = token_logits.float().cpu()
+        token_logits[..., list(SPECIAL_IDS)] = float("-inf")
+        for b, s in enumerate(live):
+            step, p = len(s["steps"]), stop_p[b].item()
+            s["stop_prob"] = p
+            n_tokens = len(s["prompt"]) + len(s["body"]) + 2
+            if step >= min_steps and p >= stop_threshold:
+                s["stop_reason"] = "stop"
+            elif step >= max_steps:
+                s["stop_reason"] = "max_steps"
+            elif n_tokens >= max_len:
+                s["stop_reason"] = "max_len"
+            elif not any(s["allowed"]):
+                s["stop_reason"] = "no_gap"
+            if s["stop_reason"]:
+                continue
+            bos = 1 + len(s["prompt"])
+            scores = token_logits[b, bos:n_tokens] / (temperature if sample == "top_p" else 1.0)  # [gaps, V]
+            scores[~torch.tensor(s["allowed"])] = float("-inf")
+            g, tok = choose(scores, gap, sample, top_p, generator)
+            s["body"].insert(g, tok)
+            s["allowed"].insert(g + 1, True)  # the gap right of the new token; gap g stays on its left
+            s["steps"].append((step, bos + g, tok, p))
+    return [dict(body=s["body"], ids=frame(s["prompt"], s["body"])[0], steps=s["steps"],
+                 stop_reason=s["stop_reason"], stop_prob=s["stop_prob"]) for s in states]
+
+
+def choose(scores, gap, sample, top_p, generator):
+    """(gap index, token) from masked scores [gaps, V]."""
+    V = scores.shape[1]
+    if gap == "marginal":
+        g = int(torch.argmax(torch.logsumexp(scores, -1)))
+        return g, pick(scores[g], sample, top_p, generator)
+    flat = pick(scores.flatten(), sample, top_p, generator)
+    return flat // V, flat % V
+
+
+def pick(scores, sample, top_p, generator):
+    if sample == "greedy":
+        return int(torch.argmax(scores))  # first maximum on ties
+    probs, idx = scores.softmax(-1).sort(descending=True, stable=True)
+    keep = probs.cumsum(0) - probs < top_p  # the smallest prefix whose mass reaches top_p
+    probs = probs * keep
+    return int(idx[torch.multinomial(probs / probs.sum(), 1, generator=generator)])

@@ -1,0 +1,377 @@
+"""Train an Insertion Language Model (default) or the autoregressive baseline (--objective ar).
+
+    CPU:      /usr/bin/python3 training/train.py --data training/data/story-bpe8k --out training/runs/s1 \
+                  --time-budget-min 60
+    one GPU:  python training/train.py ... --device cuda
+    N GPUs:   torchrun --nproc_per_node N training/train.py ... --device cuda
+    resume:   the same command plus --resume
+
+Each optimizer step takes --tokens-per-batch body tokens (or --batch-size examples) split over the ranks;
+the collator cuts them into micro-batches of at most --micro-tokens padded positions (gradient accumulation).
+Only rank 0 logs, evaluates into metrics.jsonl / curve.png and writes --out/ckpt.pt.
+"""
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import ModelConfig, Transformer  # noqa: E402
+from objective import ARCollator, ILMCollator, ar_loss, ilm_loss  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tasks. A task has vocab_size, tokenizer (path or None), info (dict kept in checkpoints and model.json),
+# sample(rng, n) -> [(prompt_ids, body_ids)] and val_examples() -> {name: [(prompt_ids, body_ids)]}.
+# TASKS maps --task to a function returning (add_args(parser), make_task(args)).
+
+
+def add_story_args(p):
+    p.add_argument("--data", default="training/data/story-bpe8k", help="prepare.py output directory")
+    p.add_argument("--mix", default="short-stories:0.5,novels-1880s:0.3,tinystories-fragments:0.2")
+    p.add_argument("--eval-windows", type=int, default=128,
+                   help="held-out windows per source, spread evenly over the chunked documents (0 = all)")
+
+
+class StoryTask:
+    """Random windows of up to max_len - 2 body tokens (no prompt) from a weighted mix of sources."""
+
+    def __init__(self, args):
+        from prepare import load_split
+        with open(os.path.join(args.data, "meta.json")) as f:
+            meta = json.load(f)
+        self.vocab_size = meta["vocab_size"]
+        self.tokenizer = os.path.join(HERE, meta["tokenizer"])
+        self.window = args.max_len - 2
+        self.mix = {s: float(w) for s, w in (kv.split(":") for kv in args.mix.split(","))}
+        self.train = {s: load_split(args.data, s, "train") for s in self.mix}
+        self.val = {s: load_split(args.data, s, "val") for s in self.mix}
+        self.eval_windows = args.eval_windows
+        self.info = dict(task="story", data=os.path.relpath(os.path.abspath(args.data), os.path.dirname(HERE)),
+                         mix=self.mix, tokenizer_sha256=meta.get("tokenizer_sha256"))
+
+    def sample(self, rng, n):
+        names = list(self.mix)
+        p = np.array([self.mix[s] for s in names])
+        out = []
+        for s in rng.choice(names, size=n, p=p / p.sum()):
+            tokens, offsets = self.train[s]
+            start = int(rng.integers(0, len(tokens)))
+            d = np.searchsorted(offsets, start, side="right") - 1
+            start = max(int(offsets[d]), min(start, int(offsets[d + 1]) - self.window))  # fit inside the doc
+            out.append(([], tokens[start:min(start + self.window, int(offsets[d + 1]))].astype(np.int64)))
+        return out
+
+    def val_examples(self):
+        out = {}
+        for s, (tokens, offsets) in self.val.items():
+            wins = [([], tokens[a:min(a + self.window, e)].astype(np.int64))
+                    for d0, e in zip(offsets[:-1].tolist(), offsets[1:].tolist()) for a in range(d0, e, self.window)]
+            if self.eval_windows and len(wins) > self.eval_windows:
+                wins = [wins[i] for i in np.linspace(0, len(wins) - 1, self.eval_windows).round().astype(int)]
+            out[s] = wins
+        return out
+
+
+def star_task():
+    import star_graph  # written on top of this API; imported only when asked for
+    return star_graph.add_args, star_graph.make_task
+
+
+TASKS = {"story": lambda: (add_story_args, StoryTask), "star": star_task}
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", default="story", choices=sorted(TASKS))
+    p.add_argument("--objective", default="ilm", choices=["ilm", "ar"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--resume", action="store_true", help="continue from --out/ckpt.pt (model size from it)")
+    p.add_argument("--n-layer", type=int, default=4)
+    p.add_argument("--n-head", type=int, default=4)
+    p.add_argument("--d-model", type=int, default=256)
+    p.add_argument("--d-ff", type=int, default=1024)
+    p.add_argument("--max-len", type=int, default=256, help="whole sequence incl. [CLS], prompt and [BOS]")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--no-tie", action="store_true", help="separate vocabulary head and embedding")
+    p.add_argument("--tokens-per-batch", type=int, default=16384, help="body tokens per optimizer step (global)")
+    p.add_argument("--batch-size", type=int, default=0, help="examples per step (global); overrides the above")
+    p.add_argument("--micro-tokens", type=int, default=8192, help="padded positions per forward pass")
+    p.add_argument("--no-group", action="store_true", help="do not sort examples by length into micro-batches")
+    p.add_argument("--lr", type=float, default=6e-4)
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"])
+    p.add_argument("--warmup", type=int, default=200, help="linear warmup steps")
+    p.add_argument("--min-lr-frac", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--stop-weight", type=float, default=1.0)
+    p.add_argument("--time-budget-min", type=float, default=0, help="total training time incl. resumed runs")
+    p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--ckpt-every-min", type=float, default=5)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--compile", action="store_true", help="torch.compile (PyTorch 2.x)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = its default)")
+    p.add_argument("--seed", type=int, default=0)
+    known, _ = p.parse_known_args(argv)
+    add_task_args, make_task = TASKS[known.task]()
+    add_task_args(p)
+    args = p.parse_args(argv)
+    if not (args.time_budget_min or args.max_steps):
+        p.error("give --time-budget-min and/or --max-steps (the schedule needs a horizon)")
+    return args, make_task
+
+
+def lr_at(args, step, progress):
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    if args.schedule == "constant":
+        return args.lr
+    return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def load_model(path, device="cpu"):
+    """(model in eval mode, checkpoint dict) from a train.py checkpoint."""
+    ckpt = torch.load(path, map_location="cpu")
+    model = Transformer(ModelConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    return model.to(device).eval(), ckpt
+
+
+@torch.no_grad()
+def evaluate(model, sets, args, device, autocast, rank, world):
+    """Held-out losses. ILM: mean per example of token + w*stop (and each part), with a fixed seed for the
+    drops so numbers are comparable across evaluations. AR: next-token NLL per token. Ranks split the work."""
+    model.eval()
+    out = {}
+    for name, examples in sets.items():
+        mine = examples[rank::world]
+        sums = np.zeros(3)  # token loss, stop loss, count (examples for the ILM, tokens for AR)
+        if args.objective == "ilm":
+            for mb in ILMCollator(args.micro_tokens, device=device)(mine, np.random.default_rng([1234, rank])):
+                with autocast:
+                    tok_logits, stop_logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                tok, stop = ilm_loss(tok_logits, stop_logits, mb)
+                sums += [tok.sum().item(), stop.sum().item(), len(tok)]
+        else:
+            for mb in ARCollator(args.micro_tokens, device=device)(mine):
+                with autocast:
+                    tok_logits, _ = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                nll, n = ar_loss(tok_logits, mb)
+                sums += [nll.item(), 0.0, n.item()]
+        if world > 1:
+            t = torch.tensor(sums, device=device)
+            dist.all_reduce(t)
+            sums = t.tolist()
+        tok, stop, n = sums
+        out[name] = dict(loss=(tok + args.stop_weight * stop) / max(n, 1), token=tok / max(n, 1), stop=stop / max(n, 1))
+    if len(out) > 1:
+        out["mean"] = {k: float(np.mean([v[k] for v in out.values()])) for k in ("loss", "token", "stop")}
+    model.train()
+    return out
+
+
+def plot_curve(path, history, evals, objective):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if history:
+        ax.plot([h["tokens"] for h in history], [h["loss"] for h in history], lw=0.8, alpha=0.7, label="train")
+    names = sorted({k for e in evals for k in e["val"]})
+    for name in names:
+        pts = [(e["tokens"], e["val"][name]["loss"]) for e in evals if name in e["val"]]
+        ax.plot(*zip(*pts), marker="o", ms=3, lw=1.5 if name == "mean" else 1, label=f"held-out {name}")
+    ax.set_xlabel("tokens seen (input positions)")
+    ax.set_ylabel("token + stop loss per example" if objective == "ilm" else "next-token NLL")
+    ax.set_title(f"{objective.upper()} training")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=110)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+
+
+def main(argv=None):
+    args, make_task = parse_args(argv)
+    ddp = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    rank, world = (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])) if ddp else (0, 1)
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if ddp:
+        local = int(os.environ.get("LOCAL_RANK", 0))
+        if args.device == "cuda":
+            torch.cuda.set_device(local)
+            device = torch.device("cuda", local)
+        else:
+            device = torch.device("cpu")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    else:
+        device = torch.device(args.device)
+    master = rank == 0
+    log = print if master else (lambda *a, **k: None)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext())
+    torch.manual_seed(args.seed + rank)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    ckpt_path = os.path.join(args.out, "ckpt.pt")
+    ckpt = torch.load(ckpt_path, map_location="cpu") if args.resume else None
+    if ckpt:  # the checkpoint fixes the model size (and max_len, which the task's windows depend on)
+        cfg = ModelConfig(**ckpt["config"])
+        args.max_len = cfg.max_len
+    else:
+        cfg = ModelConfig(vocab_size=task.vocab_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model,
+                          d_ff=args.d_ff, max_len=args.max_len, dropout=args.dropout, causal=args.objective == "ar",
+                          tie_embeddings=not args.no_tie)
+    assert cfg.causal == (args.objective == "ar"), "checkpoint objective differs from --objective"
+    task = make_task(args)
+    model = Transformer(cfg).to(device)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    fused = {"fused": True} if device.type == "cuda" and "fused" in torch.optim.AdamW.__init__.__code__.co_varnames else {}
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95), **fused)
+    state = dict(step=0, tokens=0, body_tokens=0, train_time=0.0, history=[], evals=[])
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        state = ckpt["state"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        log(f"resumed from {ckpt_path} at step {state['step']}, {state['tokens']:,} tokens")
+    raw = model
+    if args.compile and hasattr(torch, "compile"):
+        model = torch.compile(model, dynamic=True)
+    if ddp:  # the AR loss never touches the stop head
+        model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=cfg.causal)
+    collator = (ILMCollator if args.objective == "ilm" else ARCollator)(args.micro_tokens, not args.no_group, device)
+    per_rank = (args.batch_size or max(1, args.tokens_per_batch // (cfg.max_len - 2))) // world
+    val_sets = task.val_examples()
+    log(f"{args.objective} model {raw.n_params():,} params {asdict(cfg)}; {per_rank * world} examples/step "
+        f"on {world} x {device.type}; held-out: " + ", ".join(f"{k} {len(v)}" for k, v in val_sets.items()))
+
+    os.makedirs(args.out, exist_ok=True)
+    metrics_path = os.path.join(args.out, "metrics.jsonl")
+
+    def record(entry):
+        with open(metrics_path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def save():
+        blob = dict(model=raw.state_dict(), optimizer=opt.state_dict(), config=asdict(cfg), args=vars(args),
+                    task=task.info, tokenizer=task.tokenizer, state=state, torch_rng=torch.get_rng_state())
+        torch.save(blob, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+
+    def run_eval():
+        val = evaluate(raw, val_sets, args, device, autocast, rank, world)
+        if master:
+            entry = dict(kind="eval", step=state["step"], tokens=state["tokens"], val=val)
+            state["evals"].append(entry)
+            record(entry)
+            plot_curve(os.path.join(args.out, "curve.png"), state["history"], state["evals"], args.objective)
+            log(f"eval step {state['step']}: " + "  ".join(f"{k} {v['loss']:.4f}" for k, v in val.items()))
+
+    budget = args.time_budget_min * 60
+    last_save = time.time()
+    acc = torch.zeros(4, dtype=torch.float64, device=device)  # positions, token loss, stop loss, examples
+    interval = 0.0  # training seconds since the last progress line
+
+    def add(*xs):
+        acc.add_(torch.stack([torch.as_tensor(x, dtype=torch.float64, device=device) for x in xs]).detach())
+
+    def flush():
+        """Global sums since the last call; counts the processed positions into tokens seen."""
+        if ddp:
+            dist.all_reduce(acc)
+        sums = acc.tolist()
+        acc.zero_()
+        state["tokens"] += int(sums[0])
+        return sums
+
+    model.train()
+    while True:
+        progress = max(state["step"] / args.max_steps if args.max_steps else 0.0,
+                       state["train_time"] / budget if budget else 0.0)
+        done = torch.tensor(float(progress >= 1.0), device=device)
+        if ddp:  # the wall-clock stop must be the same decision on every rank
+            dist.broadcast(done, 0)
+        if done.item():
+            break
+        t0 = time.time()
+        lr = lr_at(args, state["step"], progress)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        rng = np.random.default_rng([args.seed, rank, state["step"]])  # resumable without saving a data rng
+        examples = task.sample(rng, per_rank)
+        micro = collator(examples, rng)
+        denom = len(examples) if args.objective == "ilm" else sum(int((mb["targets"] != -100).sum()) for mb in micro)
+        for k, mb in enumerate(micro):
+            sync = contextlib.nullcontext() if not ddp or k == len(micro) - 1 else model.no_sync()
+            with sync:  # DDP all-reduces gradients once, on the last micro-batch
+                with autocast:
+                    tok_logits, stop_logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                    if args.objective == "ilm":
+                        tok, stop = ilm_loss(tok_logits, stop_logits, mb)
+                        loss = (tok.sum() + args.stop_weight * stop.sum()) / denom
+                        add(mb["attention_mask"].sum(), tok.sum(), stop.sum(), len(tok))
+                    else:
+                        nll, n = ar_loss(tok_logits, mb)
+                        loss = nll / denom
+                        add(mb["attention_mask"].sum(), nll, 0, n)
+                loss.backward()
+        if args.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        state["step"] += 1
+        state["body_tokens"] += sum(len(b) for _, b in examples) * world
+        dt = time.time() - t0
+        state["train_time"] += dt
+        interval += dt
+
+        if state["step"] % args.log_every == 0:
+            positions, tok, stop, n = flush()
+            entry = dict(kind="train", step=state["step"], tokens=state["tokens"], loss=(tok + args.stop_weight * stop) / n,
+                         token=tok / n, stop=stop / n, lr=lr, tok_per_s=positions / interval)
+            interval = 0.0
+            state["history"].append(entry)
+            if master:
+                record(entry)
+                eta = state["train_time"] * (1 - progress) / max(progress, 1e-9)
+                log(f"step {state['step']:6d} | {entry['tok_per_s']:9,.0f} tok/s | token {entry['token']:.4f} "
+                    f"stop {entry['stop']:.4f} | lr {lr:.2e} | {state['tokens'] / 1e6:8.2f}M tok | "
+                    f"{state['train_time'] / 60:6.1f} min, ETA {eta / 60:.1f} min", flush=True)
+        if args.eval_every and state["step"] % args.eval_every == 0:
+            run_eval()  # not counted as training time
+        if master and time.time() - last_save > args.ckpt_every_min * 60:
+            save()
+            last_save = time.time()
+    flush()
+    if not state["evals"] or state["evals"][-1]["step"] != state["step"]:
+        run_eval()
+    if master:
+        save()
+        log(f"done: step {state['step']}, {state['tokens']:,} tokens, {state['train_time'] / 60:.1f} min -> {ckpt_path}")
+    if ddp:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
