@@ -1,0 +1,161 @@
+// The ILM on onnxruntime-node: loads and checks a model folder (model.onnx + tokenizer.json + model.json),
+// picks the best execution provider this machine offers, and runs batched forward passes.
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { TextTokenizer } from './tokenizer'
+
+export interface ModelCard {
+  kind: 'ilm' | 'ar'
+  vocabSize: number
+  maxLength: number
+  onnxSha256?: string
+  tokenizerSha256?: string
+  raw: Record<string, unknown>
+}
+
+export class ModelLoadError extends Error {}
+
+export interface ForwardOutput {
+  batch: number
+  length: number
+  vocab: number
+  /** [batch, length, vocab] row-major. */
+  tokenLogits: Float32Array
+  /** [batch, 2]; index 0 = "text complete". */
+  stopLogits: Float32Array
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+async function readOrExplain(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new ModelLoadError(code === 'ENOENT' ? `Model folder lacks ${what}: ${path}` : `Cannot read ${path}: ${String(err)}`)
+  }
+}
+
+function parseCard(text: string, path: string): ModelCard {
+  let raw: Record<string, unknown>
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>
+  } catch (err) {
+    throw new ModelLoadError(`${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  const kind = raw['kind']
+  const vocabSize = raw['vocab_size']
+  const maxLength = raw['max_len']
+  if (kind !== 'ilm' && kind !== 'ar') throw new ModelLoadError(`${path}: "kind" must be "ilm" or "ar"`)
+  if (!Number.isInteger(vocabSize) || !Number.isInteger(maxLength)) {
+    throw new ModelLoadError(`${path}: "vocab_size" and "max_len" must be integers`)
+  }
+  const str = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined)
+  return {
+    kind,
+    vocabSize: vocabSize as number,
+    maxLength: maxLength as number,
+    onnxSha256: str('onnx_sha256'),
+    tokenizerSha256: str('tokenizer_sha256'),
+    raw
+  }
+}
+
+/** Execution providers to try, best first, for this platform; CPU always last. */
+export function providerCandidates(platform: NodeJS.Platform = process.platform): string[] {
+  const available = new Set(ort.listSupportedBackends().map((b) => b.name))
+  const wanted = platform === 'win32' ? ['cuda', 'dml'] : platform === 'darwin' ? ['coreml'] : ['cuda']
+  return [...wanted.filter((name) => available.has(name)), 'cpu']
+}
+
+export class IlmModel {
+  private constructor(
+    readonly dir: string,
+    readonly card: ModelCard,
+    readonly tokenizer: TextTokenizer,
+    readonly provider: string,
+    private readonly session: ort.InferenceSession
+  ) {}
+
+  static async load(dir: string, options: { providers?: string[]; threads?: number } = {}): Promise<IlmModel> {
+    const card = parseCard((await readOrExplain(join(dir, 'model.json'), 'model.json')).toString('utf8'), join(dir, 'model.json'))
+    const onnxBytes = await readOrExplain(join(dir, 'model.onnx'), 'model.onnx')
+    const tokenizerBytes = await readOrExplain(join(dir, 'tokenizer.json'), 'tokenizer.json')
+    if (card.onnxSha256 && sha256(onnxBytes) !== card.onnxSha256) {
+      throw new ModelLoadError(`model.onnx in ${dir} does not match model.json (sha256 differs): the file is corrupt or from another model`)
+    }
+    if (card.tokenizerSha256 && sha256(tokenizerBytes) !== card.tokenizerSha256) {
+      throw new ModelLoadError(`tokenizer.json in ${dir} does not match model.json (sha256 differs)`)
+    }
+    let tokenizer: TextTokenizer
+    try {
+      tokenizer = new TextTokenizer(JSON.parse(tokenizerBytes.toString('utf8')))
+    } catch (err) {
+      throw new ModelLoadError(`tokenizer.json in ${dir} is unusable: ${(err as Error).message}`)
+    }
+    if (tokenizer.vocabSize > card.vocabSize) {
+      throw new ModelLoadError(`tokenizer.json has ${tokenizer.vocabSize} tokens but the model only ${card.vocabSize}`)
+    }
+
+    const failures: string[] = []
+    for (const provider of options.providers ?? providerCandidates()) {
+      try {
+        const session = await ort.InferenceSession.create(onnxBytes, {
+          executionProviders: [provider],
+          graphOptimizationLevel: 'all',
+          intraOpNumThreads: options.threads ?? 0
+        })
+        const model = new IlmModel(dir, card, tokenizer, provider, session)
+        model.checkOutputs()
+        return model
+      } catch (err) {
+        if (err instanceof ModelLoadError) throw err
+        failures.push(`${provider}: ${(err as Error).message.split('\n')[0]}`)
+      }
+    }
+    throw new ModelLoadError(`Could not load ${join(dir, 'model.onnx')} on any execution provider (${failures.join('; ')})`)
+  }
+
+  private checkOutputs(): void {
+    const need = ['input_ids', 'positions', 'attention_mask']
+    const missing = need.filter((name) => !this.session.inputNames.includes(name))
+    if (missing.length > 0 || !this.session.outputNames.includes('token_logits') || !this.session.outputNames.includes('stop_logits')) {
+      throw new ModelLoadError(`model.onnx in ${this.dir} is not an Inlay ILM graph (inputs ${this.session.inputNames.join(', ')})`)
+    }
+  }
+
+  /**
+   * One forward pass over a batch of token sequences (each `[CLS] … `), right-padded; positions are 0..n-1.
+   */
+  async forward(sequences: readonly (readonly number[])[]): Promise<ForwardOutput> {
+    const batch = sequences.length
+    const length = Math.max(...sequences.map((s) => s.length))
+    if (length > this.card.maxLength) throw new Error(`Sequence of ${length} tokens exceeds the model's ${this.card.maxLength}`)
+    const ids = new BigInt64Array(batch * length)
+    const positions = new BigInt64Array(batch * length)
+    const mask = new BigInt64Array(batch * length)
+    sequences.forEach((seq, b) => {
+      for (let i = 0; i < seq.length; i++) {
+        ids[b * length + i] = BigInt(seq[i]!)
+        positions[b * length + i] = BigInt(i)
+        mask[b * length + i] = 1n
+      }
+    })
+    const dims = [batch, length]
+    const out = await this.session.run({
+      input_ids: new ort.Tensor('int64', ids, dims),
+      positions: new ort.Tensor('int64', positions, dims),
+      attention_mask: new ort.Tensor('int64', mask, dims)
+    })
+    const tokenLogits = out['token_logits']!.data as Float32Array
+    return { batch, length, vocab: tokenLogits.length / (batch * length), tokenLogits, stopLogits: out['stop_logits']!.data as Float32Array }
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release()
+  }
+}
