@@ -233,14 +233,15 @@ def main(argv=None):
     ckpt_path = os.path.join(args.out, "ckpt.pt")
     ckpt = torch.load(ckpt_path, map_location="cpu") if args.resume else None
     if ckpt:  # the checkpoint fixes the model size (and max_len, which the task's windows depend on)
+        args.max_len = ckpt["config"]["max_len"]
+    task = make_task(args)
+    if ckpt:
         cfg = ModelConfig(**ckpt["config"])
-        args.max_len = cfg.max_len
     else:
         cfg = ModelConfig(vocab_size=task.vocab_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model,
                           d_ff=args.d_ff, max_len=args.max_len, dropout=args.dropout, causal=args.objective == "ar",
                           tie_embeddings=not args.no_tie)
     assert cfg.causal == (args.objective == "ar"), "checkpoint objective differs from --objective"
-    task = make_task(args)
     model = Transformer(cfg).to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
