@@ -31,7 +31,7 @@ class ModelConfig:
 
 def rotary(positions, head_dim, base):
     """cos/sin tables [B, 1, L, head_dim/2] computed from the positions themselves (not the tensor index)."""
-    inv_freq = base ** (-torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim)
+    inv_freq = torch.exp(torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) * (-math.log(base) / head_dim))
     angles = positions.to(torch.float32)[:, None, :, None] * inv_freq
     return angles.cos(), angles.sin()
 
@@ -57,7 +57,7 @@ class Attention(nn.Module):
     def forward(self, x, cos, sin, mask, past=None):
         """mask: bool [B, 1, Lq, Lk], True = may attend. past: (k, v) of earlier tokens, already rotated."""
         B, L, D = x.shape
-        q, k, v = self.qkv(x).view(B, L, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(x).view(B, L, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)

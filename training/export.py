@@ -1,0 +1,271 @@
+"""Export a train.py checkpoint for the app (onnxruntime-node), and write the engine's golden fixtures.
+
+    /usr/bin/python3 training/export.py model --ckpt training/runs/NAME/ckpt.pt --out models/NAME
+    /usr/bin/python3 training/export.py golden --out src/core/testdata/tiny-ilm
+
+`model` writes model.onnx (inputs input_ids / positions / attention_mask int64 [B, L]; outputs token_logits
+float32 [B, L, V] and stop_logits float32 [B, 2], index 0 = "text complete"; B and L dynamic), a copy of
+tokenizer.json and model.json; for an AR checkpoint also decoder_with_past.onnx (key/value-cache decoding).
+`golden` trains a tiny seeded ILM on a few sentences for a few seconds, exports it the same way and records
+forward outputs and greedy decoding traces (golden.json) that the TypeScript engine must reproduce.
+"""
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import sys
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import ModelConfig, Transformer  # noqa: E402
+from objective import BOS, CLS, EOS, MASK, PAD, ILMCollator, frame, ilm_loss, pad  # noqa: E402
+from predictor import generate  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = 17
+FORMAT_VERSION = 1
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _onnx_export(module, args, path, input_names, output_names, dynamic_axes):
+    kw = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kw["dynamo"] = False  # PyTorch >= 2.5 may default to the dynamo exporter; keep the TorchScript one
+    # No constant folding: it would store a transposed copy of the tied embedding (onnxruntime folds at load).
+    torch.onnx.export(module, args, path, opset_version=OPSET, input_names=input_names, output_names=output_names,
+                      dynamic_axes=dynamic_axes, do_constant_folding=False, **kw)
+    try:
+        import onnx
+    except ImportError:
+        return
+    onnx.checker.check_model(onnx.load(path))
+
+
+def export_onnx(model, path):
+    """The full-sequence graph: what the ILM engine (and AR scoring) runs."""
+    model = model.cpu().float().eval()
+    B, L = 2, 7
+    dummy = (torch.randint(5, model.cfg.vocab_size, (B, L)), torch.arange(L).expand(B, L).contiguous(),
+             torch.ones(B, L, dtype=torch.long))
+    axes = {"input_ids": {0: "batch", 1: "length"}, "positions": {0: "batch", 1: "length"},
+            "attention_mask": {0: "batch", 1: "length"}, "token_logits": {0: "batch", 1: "length"},
+            "stop_logits": {0: "batch"}}
+    _onnx_export(model, dummy, path, ["input_ids", "positions", "attention_mask"], ["token_logits", "stop_logits"], axes)
+
+
+class DecoderWithPast(torch.nn.Module):
+    """Flat-argument wrapper of Transformer.decode for ONNX: past_key_i / past_value_i in, present_* out."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, positions, attention_mask, *past_flat):
+        past = list(zip(past_flat[0::2], past_flat[1::2]))
+        logits, present = self.model.decode(input_ids, positions, attention_mask, past)
+        return (logits, *[t for kv in present for t in kv])
+
+
+def kv_names(n_layer, prefix):
+    return [f"{prefix}_{kind}_{i}" for i in range(n_layer) for kind in ("key", "value")]
+
+
+def export_decoder_with_past(model, path):
+    """AR decoding graph. Inputs: input_ids, positions [B, T] (new tokens), attention_mask [B, P+T],
+    past_key_i / past_value_i [B, H, P, head_dim] (P may be 0). Outputs: logits [B, T, V], present_* [B, H, P+T, hd]."""
+    model = model.cpu().float().eval()
+    cfg = model.cfg
+    B, P, T, H, hd = 2, 3, 2, cfg.n_head, cfg.d_model // cfg.n_head
+    past = [torch.randn(B, H, P, hd) for _ in range(2 * cfg.n_layer)]
+    dummy = (torch.randint(5, cfg.vocab_size, (B, T)), torch.arange(P, P + T).expand(B, T).contiguous(),
+             torch.ones(B, P + T, dtype=torch.long), *past)
+    past_names, present_names = kv_names(cfg.n_layer, "past"), kv_names(cfg.n_layer, "present")
+    axes = {"input_ids": {0: "batch", 1: "new"}, "positions": {0: "batch", 1: "new"},
+            "attention_mask": {0: "batch", 1: "total"}, "logits": {0: "batch", 1: "new"}}
+    axes.update({n: {0: "batch", 2: "past"} for n in past_names})
+    axes.update({n: {0: "batch", 2: "total"} for n in present_names})
+    _onnx_export(DecoderWithPast(model), dummy, path, ["input_ids", "positions", "attention_mask", *past_names],
+                 ["logits", *present_names], axes)
+
+
+def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
+    """model.onnx (+ decoder_with_past.onnx for AR), tokenizer.json and model.json into `out`."""
+    os.makedirs(out, exist_ok=True)
+    cfg = model.cfg
+    export_onnx(model, os.path.join(out, "model.onnx"))
+    shutil.copyfile(tokenizer, os.path.join(out, "tokenizer.json"))
+    files = {"model.onnx": sha256(os.path.join(out, "model.onnx"))}
+    if cfg.causal:
+        export_decoder_with_past(model, os.path.join(out, "decoder_with_past.onnx"))
+        files["decoder_with_past.onnx"] = sha256(os.path.join(out, "decoder_with_past.onnx"))
+    arch = {k: v for k, v in asdict(cfg).items() if k not in ("vocab_size", "max_len")}
+    meta = dict(format="inlay-model", format_version=FORMAT_VERSION, kind="ar" if cfg.causal else "ilm",
+                vocab_size=cfg.vocab_size, special_ids=dict(pad=PAD, cls=CLS, bos=BOS, eos=EOS, mask=MASK),
+                max_len=cfg.max_len, architecture=arch, parameters=model.n_params(), opset=OPSET,
+                inputs=["input_ids", "positions", "attention_mask"], outputs=["token_logits", "stop_logits"],
+                stop_index_complete=0, data=data or {}, training=training or {}, heldout=heldout or {},
+                onnx_sha256=files["model.onnx"], tokenizer_sha256=sha256(tokenizer), files=files,
+                torch_version=torch.__version__)
+    with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    return meta
+
+
+def cmd_model(args):
+    ckpt = torch.load(args.ckpt, map_location="cpu")
+    model = Transformer(ModelConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    s = ckpt["state"]
+    training = dict(objective=ckpt["args"]["objective"], steps=s["step"], tokens_seen=s["tokens"],
+                    body_tokens_seen=s["body_tokens"], train_minutes=round(s["train_time"] / 60, 2))
+    heldout = s["evals"][-1]["val"] if s["evals"] else {}
+    meta = export_dir(model, args.out, ckpt["tokenizer"], ckpt["task"], training, heldout)
+    print(json.dumps({k: meta[k] for k in ("kind", "vocab_size", "max_len", "parameters", "files")}, indent=1))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Golden fixtures for the TypeScript engine.
+
+GOLDEN_TOKENIZER = os.path.join(HERE, "tokenizers", "bpe4k", "tokenizer.json")
+GOLDEN_SENTENCES = ["Once upon a time, a little fox lived by the river.",
+                    "The old clock in the hall struck midnight.",
+                    "She opened the letter and smiled."]
+
+
+def train_tiny(sentences, vocab_size, steps=400, seed=0):
+    """A tiny ILM memorising a few sentences: its greedy traces are meaningful (it inserts and then stops)."""
+    torch.manual_seed(seed)
+    model = Transformer(ModelConfig(vocab_size=vocab_size, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=48))
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        for batch in ILMCollator()([([], s) for s in sentences] * 8, rng):
+            tok, stop = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
+            opt.zero_grad()
+            (tok + stop).mean().backward()
+            opt.step()
+    return model.eval()
+
+
+def r6(t):
+    return [round(float(x), 6) for x in t.flatten().tolist()]
+
+
+def forward_case(model, seqs, positions=None, full=False):
+    """Inputs and expected outputs of one padded batch. Per real (b, row): logsumexp of the row, its top 5
+    (token, logit) and its first 8 logits; `full` adds every token logit (keep those cases small)."""
+    batch = pad(seqs)
+    if positions is not None:
+        batch["positions"] = torch.tensor(positions)
+    with torch.no_grad():
+        tok, stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"])
+    rows = []
+    for b, s in enumerate(seqs):
+        for i in range(len(s)):
+            top = tok[b, i].topk(5)
+            rows.append(dict(b=b, row=i, logsumexp=round(float(tok[b, i].logsumexp(-1)), 6), first8=r6(tok[b, i, :8]),
+                             top5=[[int(t), round(float(v), 6)] for v, t in zip(top.values, top.indices)]))
+    case = dict(dims=list(batch["input_ids"].shape), input_ids=batch["input_ids"].flatten().tolist(),
+                positions=batch["positions"].flatten().tolist(), attention_mask=batch["attention_mask"].flatten().tolist(),
+                stop_logits=r6(stop), rows=rows)
+    if full:
+        case["token_logits"] = r6(tok)
+    return case
+
+
+def margins(model, prompt, body, allowed, steps):
+    """Smallest greedy decision margin along a trace: how far the chosen gap (by marginal) and token were
+    ahead of the runner-up. The engine's float results differ from PyTorch's by ~1e-6, so this must be large."""
+    body, allowed, low = list(body), list(allowed), float("inf")
+    for _, row, token, _ in steps:
+        ids, bos = frame(prompt, body)
+        batch = pad([ids])
+        with torch.no_grad():
+            logits = model(batch["input_ids"], batch["positions"], batch["attention_mask"])[0][0, bos:].clone()
+        logits[:, [PAD, CLS, BOS, EOS, MASK]] = float("-inf")
+        logits[~torch.tensor(allowed)] = float("-inf")
+        marg = logits.logsumexp(-1)
+        g = row - bos
+        for scores, choice in ((marg, g), (logits[g], token)):
+            top2 = scores.topk(min(2, len(scores))).values
+            if int(scores.argmax()) != choice:
+                raise AssertionError("replay disagrees with the trace")
+            if len(top2) > 1 and torch.isfinite(top2[1]):
+                low = min(low, float(top2[0] - top2[1]))
+        body.insert(g, token)
+        allowed.insert(g + 1, True)
+    return low
+
+
+def cmd_golden(args):
+    from tokenizer import Tokenizer
+    tk = Tokenizer.from_file(GOLDEN_TOKENIZER)
+    sents = [tk.encode(s) for s in GOLDEN_SENTENCES]
+    model = train_tiny(sents, tk.vocab_size)
+    data = dict(task="golden", sentences=GOLDEN_SENTENCES, note="tiny seeded ILM memorising these sentences")
+    meta = export_dir(model, args.out, GOLDEN_TOKENIZER, data=data, training=dict(objective="ilm", steps=400))
+
+    a = sents[0]
+    forward = [
+        forward_case(model, [[CLS, BOS, *a[:3]]], full=True),
+        forward_case(model, [[CLS, BOS, *a], [CLS, 7, 8, BOS, *sents[1][:4]], [CLS, BOS]]),  # padded batch
+        forward_case(model, [[CLS, BOS, *sents[2]]], positions=[list(range(100, 102 + len(sents[2])))]),
+    ]
+    s1 = sents[1]
+    holes = [t for i, t in enumerate(s1) if i % 3 != 1]  # drop every third token ...
+    only = [True] + [False] * len(holes)
+    only[2] = True  # ... but allow insertion only after the 2nd remaining token
+    traces_in = [
+        dict(name="unconditional", prompt=[], body=[], allowed=None, max_steps=24, stop_threshold=0.9, min_steps=1),
+        dict(name="infill-every-gap", prompt=[], body=holes, allowed=None, max_steps=24, stop_threshold=0.9, min_steps=1),
+        dict(name="infill-one-gap-with-prompt", prompt=tk.encode(" Title"), body=holes, allowed=only, max_steps=6,
+             stop_threshold=0.9, min_steps=1),
+    ]
+    traces = []
+    for t in traces_in:
+        allowed = t["allowed"] or [True] * (len(t["body"]) + 1)
+        r = generate(model, [(t["prompt"], t["body"], allowed)], max_steps=t["max_steps"],
+                     stop_threshold=t["stop_threshold"], min_steps=t["min_steps"])[0]
+        low = margins(model, t["prompt"], t["body"], allowed, r["steps"])
+        assert low > 1e-3, f"trace {t['name']} has a near-tie ({low}); change the case"
+        traces.append(dict(t, allowed=allowed, gap="marginal", sample="greedy",
+                           steps=[dict(step=s, row=row, token=tok, stop_prob=round(p, 6)) for s, row, tok, p in r["steps"]],
+                           final_body=r["body"], final_ids=r["ids"], final_text=tk.decode(r["body"]),
+                           stop_reason=r["stop_reason"], final_stop_prob=round(r["stop_prob"], 6), min_margin=round(low, 6)))
+    golden = dict(format_version=FORMAT_VERSION, generated_by="/usr/bin/python3 training/export.py golden --out " + args.out,
+                  onnx_sha256=meta["onnx_sha256"], tolerance=1e-4, forward=forward, traces=traces,
+                  notes="rows: per real (b, row) summaries of token_logits; stop_prob = softmax(stop_logits)[0] at "
+                        "that step's forward pass; row = index in [CLS] prompt [BOS] body of the token the new one "
+                        "goes right after; special ids are never inserted; ties go to the lowest index.")
+    with open(os.path.join(args.out, "golden.json"), "w") as f:
+        json.dump(golden, f, separators=(",", ":"))
+    for t in traces:
+        print(f"{t['name']}: {len(t['steps'])} steps, {t['stop_reason']}, margin {t['min_margin']}: {t['final_text']!r}")
+    total = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
+    print(f"wrote {args.out} ({total / 1e6:.2f} MB)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("model", help="export a checkpoint")
+    m.add_argument("--ckpt", required=True)
+    m.add_argument("--out", required=True)
+    g = sub.add_parser("golden", help="write the TypeScript engine's fixtures")
+    g.add_argument("--out", default="src/core/testdata/tiny-ilm")
+    args = p.parse_args()
+    torch.set_num_threads(1)  # tiny models: threads only add overhead
+    {"model": cmd_model, "golden": cmd_golden}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""ONNX export parity: PyTorch vs onnxruntime-node (no Python onnxruntime here), max abs diff <= 1e-4."""
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from export import export_decoder_with_past, export_dir, kv_names
+from model import ModelConfig, Transformer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HELPER = os.path.join(ROOT, "training", "export_parity.mjs")
+TOKENIZER = os.path.join(ROOT, "training", "tokenizers", "bpe4k", "tokenizer.json")
+
+
+def require_onnxruntime_node():
+    if shutil.which("node") and os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node")):
+        return
+    msg = "onnxruntime-node is not installed (run `npm ci` at the repo root); export parity cannot run"
+    if os.environ.get("CI") == "true":
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def run_node(tmp_path, runs):
+    req, resp = tmp_path / "request.json", tmp_path / "response.json"
+    req.write_text(json.dumps({"runs": runs}))
+    subprocess.run(["node", HELPER, str(req), str(resp)], check=True, cwd=ROOT, timeout=120)
+    return [{k: np.array(v["data"], dtype=np.float32).reshape(v["dims"]) for k, v in r.items()}
+            for r in json.loads(resp.read_text())["runs"]]
+
+
+def tensor(t):
+    return {"dims": list(t.shape), "dtype": "int64" if t.dtype == torch.long else "float32", "data": t.flatten().tolist()}
+
+
+def tiny(causal):
+    torch.manual_seed(3)
+    cfg = ModelConfig(vocab_size=97, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=64, causal=causal)
+    model = Transformer(cfg).eval()
+    with torch.no_grad():  # trained-looking magnitudes rather than the near-zero initial logits
+        for p in model.parameters():
+            p.mul_(5.0)
+    return model
+
+
+def random_inputs(rng):
+    B, L = int(rng.integers(1, 5)), int(rng.integers(1, 20))
+    ids = torch.as_tensor(rng.integers(0, 97, size=(B, L)))
+    mask = torch.ones(B, L, dtype=torch.long)
+    for b in range(1, B):  # right padding on some rows
+        n = int(rng.integers(1, L + 1))
+        mask[b, n:] = 0
+        ids[b, n:] = 0
+    pos = torch.arange(L).expand(B, L) + torch.as_tensor(rng.integers(0, 50, size=(B, 1)))
+    return ids, pos.contiguous(), mask
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_onnx_matches_pytorch(tmp_path, causal):
+    require_onnxruntime_node()
+    model = tiny(causal)
+    meta = export_dir(model, str(tmp_path), TOKENIZER)
+    assert meta["kind"] == ("ar" if causal else "ilm") and meta["vocab_size"] == 97
+    assert meta["onnx_sha256"] and (tmp_path / "tokenizer.json").exists()
+    rng = np.random.default_rng(0)
+    cases, runs = [], []
+    for _ in range(6):
+        ids, pos, mask = random_inputs(rng)
+        with torch.no_grad():
+            cases.append([t.numpy() for t in model(ids, pos, mask)])
+        runs.append({"model": str(tmp_path / "model.onnx"),
+                     "inputs": {"input_ids": tensor(ids), "positions": tensor(pos), "attention_mask": tensor(mask)}})
+    for (tok, stop), out in zip(cases, run_node(tmp_path, runs)):
+        assert out["token_logits"].shape == tok.shape and out["stop_logits"].shape == stop.shape
+        assert np.abs(out["token_logits"] - tok).max() <= 1e-4 and np.abs(out["stop_logits"] - stop).max() <= 1e-4
+
+
+def test_decoder_with_past_matches_full_forward(tmp_path):
+    require_onnxruntime_node()
+    model = tiny(True)
+    path = str(tmp_path / "decoder_with_past.onnx")
+    export_decoder_with_past(model, path)
+    cfg = model.cfg
+    B, L, H, hd = 2, 9, cfg.n_head, cfg.d_model // cfg.n_head
+    ids = torch.randint(5, 97, (B, L), generator=torch.Generator().manual_seed(1))
+    pos, mask = torch.arange(L).expand(B, L).contiguous(), torch.ones(B, L, dtype=torch.long)
+    with torch.no_grad():
+        full = model(ids, pos, mask)[0].numpy()
+    past = {n: np.zeros((B, H, 0, hd), dtype=np.float32) for n in kv_names(cfg.n_layer, "past")}
+    logits = []
+    for s, e in [(0, 4), (4, 5), (5, 9)]:  # prompt chunk with an empty cache, one token, several
+        inputs = {"input_ids": tensor(ids[:, s:e]), "positions": tensor(pos[:, s:e]), "attention_mask": tensor(mask[:, :e])}
+        inputs.update({n: tensor(torch.from_numpy(v)) for n, v in past.items()})
+        out = run_node(tmp_path, [{"model": path, "inputs": inputs}])[0]
+        logits.append(out["logits"])
+        past = {n: out[n.replace("past", "present")] for n in past}
+    assert np.abs(np.concatenate(logits, 1) - full).max() <= 1e-4
+
+
+def test_committed_golden_fixture_runs_in_onnxruntime(tmp_path):
+    """The engine's fixture is self-consistent: onnxruntime reproduces its recorded forward outputs."""
+    require_onnxruntime_node()
+    folder = os.path.join(ROOT, "src", "core", "testdata", "tiny-ilm")
+    with open(os.path.join(folder, "golden.json")) as f:
+        golden = json.load(f)
+    with open(os.path.join(folder, "model.json")) as f:
+        assert json.load(f)["onnx_sha256"] == golden["onnx_sha256"]
+    runs = [{"model": os.path.join(folder, "model.onnx"),
+             "inputs": {k: {"dims": c["dims"], "dtype": "int64", "data": c[k]}
+                        for k in ("input_ids", "positions", "attention_mask")}} for c in golden["forward"]]
+    for case, out in zip(golden["forward"], run_node(tmp_path, runs)):
+        tok = out["token_logits"]
+        assert np.abs(out["stop_logits"].flatten() - case["stop_logits"]).max() <= 1e-4
+        if "token_logits" in case:
+            assert np.abs(tok.flatten() - case["token_logits"]).max() <= 1e-4
+        for r in case["rows"]:
+            row = tok[r["b"], r["row"]]
+            assert abs(np.logaddexp.reduce(row.astype(np.float64)) - r["logsumexp"]) <= 1e-4
+            assert np.abs(row[:8] - r["first8"]).max() <= 1e-4
+            assert [t for t, _ in r["top5"]] == np.argsort(-row, kind="stable")[:5].tolist()
