@@ -74,7 +74,10 @@ class ILMCollator:
         self.micro_tokens, self.sort, self.device = micro_tokens, sort, device
 
     def __call__(self, examples, rng):
-        items = [ilm_drop(p, b, rng) for p, b in examples]
+        return self.collate([ilm_drop(p, b, rng) for p, b in examples])
+
+    def collate(self, items):
+        """ilm_drop outputs -> micro-batches."""
         return [self.batch([items[i] for i in idx])
                 for idx in group([len(it["ids"]) for it in items], self.micro_tokens, self.sort)]
 

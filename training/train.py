@@ -25,7 +25,7 @@ import torch.distributed as dist
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import ModelConfig, Transformer  # noqa: E402
-from objective import ARCollator, ILMCollator, ar_loss, ilm_loss  # noqa: E402
+from objective import ARCollator, ILMCollator, ar_loss, ilm_drop, ilm_loss  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -154,15 +154,18 @@ def load_model(path, device="cpu"):
 
 @torch.no_grad()
 def evaluate(model, sets, args, device, autocast, rank, world):
-    """Held-out losses. ILM: mean per example of token + w*stop (and each part), with a fixed seed for the
-    drops so numbers are comparable across evaluations. AR: next-token NLL per token. Ranks split the work."""
+    """Held-out losses. ILM: mean per example of token + w*stop (and each part), each example's drop seeded
+    by its index so numbers are comparable across evaluations and world sizes. AR: next-token NLL per token.
+    Ranks split the work."""
     model.eval()
     out = {}
     for name, examples in sets.items():
         mine = examples[rank::world]
         sums = np.zeros(3)  # token loss, stop loss, count (examples for the ILM, tokens for AR)
         if args.objective == "ilm":
-            for mb in ILMCollator(args.micro_tokens, device=device)(mine, np.random.default_rng([1234, rank])):
+            items = [ilm_drop(p, b, np.random.default_rng([1234, i]))
+                     for i, (p, b) in enumerate(examples) if i % world == rank]
+            for mb in ILMCollator(args.micro_tokens, device=device).collate(items):
                 with autocast:
                     tok_logits, stop_logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
                 tok, stop = ilm_loss(tok_logits, stop_logits, mb)
@@ -258,9 +261,8 @@ def main(argv=None):
     raw = model
     if args.compile and hasattr(torch, "compile"):
         model = torch.compile(model, dynamic=True)
-    if ddp:  # the AR loss never touches the stop head
-        model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=cfg.causal)
+    if ddp:
+        model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     collator = (ILMCollator if args.objective == "ilm" else ARCollator)(args.micro_tokens, not args.no_group, device)
     per_rank = (args.batch_size or max(1, args.tokens_per_batch // (cfg.max_len - 2))) // world
     val_sets = task.val_examples()
@@ -293,6 +295,7 @@ def main(argv=None):
     last_save = time.time()
     acc = torch.zeros(4, dtype=torch.float64, device=device)  # positions, token loss, stop loss, examples
     interval = 0.0  # training seconds since the last progress line
+    last_eval = state["evals"][-1]["step"] if state["evals"] else -1  # (only rank 0 records evals)
 
     def add(*xs):
         acc.add_(torch.stack([torch.as_tensor(x, dtype=torch.float64, device=device) for x in xs]).detach())
@@ -334,7 +337,7 @@ def main(argv=None):
                         add(mb["attention_mask"].sum(), tok.sum(), stop.sum(), len(tok))
                     else:
                         nll, n = ar_loss(tok_logits, mb)
-                        loss = nll / denom
+                        loss = nll / denom + 0.0 * stop_logits.sum()  # DDP wants a gradient for every parameter
                         add(mb["attention_mask"].sum(), nll, 0, n)
                 loss.backward()
         if args.grad_clip:
@@ -361,11 +364,12 @@ def main(argv=None):
                     f"{state['train_time'] / 60:6.1f} min, ETA {eta / 60:.1f} min", flush=True)
         if args.eval_every and state["step"] % args.eval_every == 0:
             run_eval()  # not counted as training time
+            last_eval = state["step"]
         if master and time.time() - last_save > args.ckpt_every_min * 60:
             save()
             last_save = time.time()
     flush()
-    if not state["evals"] or state["evals"][-1]["step"] != state["step"]:
+    if last_eval != state["step"]:  # every rank takes part in the evaluation
         run_eval()
     if master:
         save()
