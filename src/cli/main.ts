@@ -1,6 +1,15 @@
 // Headless Inlay: `npm run --silent inlay -- fill "<text with {{gaps}}>" [flags]` and `… generate`.
 import { parseArgs } from 'node:util'
-import { DocumentError, fill, IlmModel, ModelLoadError, parseTemplate, type FillOptions, type FillResult, type Segment } from '../core/engine'
+import {
+  DocumentError,
+  fill,
+  IlmModel,
+  ModelLoadError,
+  parseTemplate,
+  type FillOptions,
+  type FillResult,
+  type Segment
+} from '../core/engine'
 import { defaultModelDir } from '../core/models'
 
 const USAGE = `usage:
@@ -12,7 +21,12 @@ flags:
 
 class UsageError extends Error {}
 
-function numberFlag(values: Record<string, unknown>, name: string, check: (n: number) => boolean, what: string): number | undefined {
+function numberFlag(
+  values: Record<string, unknown>,
+  name: string,
+  check: (n: number) => boolean,
+  what: string
+): number | undefined {
   const raw = values[name]
   if (raw === undefined) return undefined
   const n = Number(raw)
@@ -88,7 +102,15 @@ async function main(argv: string[]): Promise<void> {
   }
   const [first, ...others] = result.alternatives
   if (values.json) {
-    console.log(JSON.stringify({ text: first!.text, gaps: first!.gaps, stopReason: first!.stopReason, provider: model.provider, ...(others.length ? { alternatives: result.alternatives } : {}) }))
+    console.log(
+      JSON.stringify({
+        text: first!.text,
+        gaps: first!.gaps,
+        stopReason: first!.stopReason,
+        provider: model.provider,
+        ...(others.length ? { alternatives: result.alternatives } : {})
+      })
+    )
   } else {
     result.alternatives.forEach((alt, i) => {
       if (result.alternatives.length > 1) console.log(`--- alternative ${i + 1} ---`)

@@ -163,7 +163,9 @@ function resolveConstraints(tokenizer: TextTokenizer, gaps: GapSpec[], allowPart
     if (v >= tokenizer.vocabSize || (!allowPartial && tokenizer.tokenText[v] === null)) base[v] = 1
   }
   for (const id of Object.values(tokenizer.special)) base[id] = 1
-  const variants = (word: string) => [...new Set([word, ` ${word}`, word[0]!.toUpperCase() + word.slice(1), ` ${word[0]!.toUpperCase()}${word.slice(1)}`])]
+  const variants = (word: string) => [
+    ...new Set([word, ` ${word}`, word[0]!.toUpperCase() + word.slice(1), ` ${word[0]!.toUpperCase()}${word.slice(1)}`])
+  ]
   const blocked = gaps.map((gap) => {
     const mask = base.slice()
     for (const word of gap.ban ?? []) {
@@ -186,7 +188,9 @@ function resolveConstraints(tokenizer: TextTokenizer, gaps: GapSpec[], allowPart
     }))
   )
   for (const [g, gap] of gaps.entries()) {
-    const need = required.filter((r) => r.gap === g).reduce((n, r) => n + Math.min(...r.variants.map((v) => v.ids.length)), 0)
+    const need = required
+      .filter((r) => r.gap === g)
+      .reduce((n, r) => n + Math.min(...r.variants.map((v) => v.ids.length)), 0)
     if (gap.max !== undefined && need > gap.max) {
       throw new DocumentError(`Gap "${gap.id}": its required words need ${need} tokens but max is ${gap.max}`)
     }
@@ -238,7 +242,9 @@ export async function* fill(
 
   let gapIndex = 0
   const parts: Part[] = segments.map((s) =>
-    s.kind === 'text' ? { kind: 'text', ids: tokenizer.encode(s.text), text: s.text } : { kind: 'gap', gap: gapIndex++, items: [] }
+    s.kind === 'text'
+      ? { kind: 'text', ids: tokenizer.encode(s.text), text: s.text }
+      : { kind: 'gap', gap: gapIndex++, items: [] }
   )
   const alts = Array.from({ length: count }, (_, a) => new Alternative(parts, (options.seed ?? 0) * 1000003 + a))
   let constraints: Resolved | null = null
@@ -253,7 +259,9 @@ export async function* fill(
     const ready = views.filter((v) => v.window !== null)
     for (const v of views) if (!v.window) v.alt.stopReason ??= 'stop'
     if (ready.length === 0) return []
-    const out = await model.forward(ready.map(({ layout, window }) => [cls, bos, ...layout.tokens.slice(window!.from, window!.to)]))
+    const out = await model.forward(
+      ready.map(({ layout, window }) => [cls, bos, ...layout.tokens.slice(window!.from, window!.to)])
+    )
     constraints ??= resolveConstraints(tokenizer, gaps, options.allowPartialTokens ?? false, out.vocab)
     return ready.map((v, b) => ({ ...v, window: v.window!, out, b }))
   }
@@ -264,10 +272,29 @@ export async function* fill(
     return j < 0 ? layout.start : (layout.after[j] ?? [])
   }
 
-  function emit(alt: Alternative, a: number, claim: Claim, item: Item, layout: Layout, slotToken: number, stopProb: number, required: boolean): InsertionEvent {
+  function emit(
+    alt: Alternative,
+    a: number,
+    claim: Claim,
+    item: Item,
+    layout: Layout,
+    slotToken: number,
+    stopProb: number,
+    required: boolean
+  ): InsertionEvent {
     const charOffset = slotToken < 0 ? 0 : layout.charsThrough[slotToken]!
     alt.gapItems(claim.gap).splice(claim.at, 0, item)
-    return { type: 'insert', alternative: a, step: alt.steps, gapId: gaps[claim.gap]!.id, charOffset, text: item.text, tokenId: item.ids[0]!, stopProb, required }
+    return {
+      type: 'insert',
+      alternative: a,
+      step: alt.steps,
+      gapId: gaps[claim.gap]!.id,
+      charOffset,
+      text: item.text,
+      tokenId: item.ids[0]!,
+      stopProb,
+      required
+    }
   }
 
   const stopProbOf = (out: ForwardOutput, b: number) => {
@@ -291,8 +318,20 @@ export async function* fill(
           if (!best || score > best.score) best = { row, claim, variant, score }
         }
       }
-      if (!best) throw new DocumentError(`Gap "${gaps[need.gap]!.id}" is outside the model's window; cannot place its required words`)
-      yield emit(alt, alts.indexOf(alt), best.claim, best.variant, layout, window.from + best.row - 2, stopProbOf(out, b), true)
+      if (!best)
+        throw new DocumentError(
+          `Gap "${gaps[need.gap]!.id}" is outside the model's window; cannot place its required words`
+        )
+      yield emit(
+        alt,
+        alts.indexOf(alt),
+        best.claim,
+        best.variant,
+        layout,
+        window.from + best.row - 2,
+        stopProbOf(out, b),
+        true
+      )
     }
   }
 
@@ -331,24 +370,31 @@ export async function* fill(
         const claim = claimsOf(layout, window, row).find((c) => eligible(c.gap))
         if (!claim) continue
         rowClaim[row] = claim
-        masked[row] = maskedRow(out.tokenLogits, (b * out.length + row) * out.vocab, out.vocab, constraints!.blocked[claim.gap]!, sampling.temperature)
+        masked[row] = maskedRow(
+          out.tokenLogits,
+          (b * out.length + row) * out.vocab,
+          out.vocab,
+          constraints!.blocked[claim.gap]!,
+          sampling.temperature
+        )
         marginals[row] = logSumExp(masked[row]!)
       }
-      const picks = pickRows(marginals, parallel, sampling, alt.rng)
+      // Respect each gap's max within one parallel step.
+      const room = new Map<number, number>()
+      const picks = pickRows(marginals, parallel, sampling, alt.rng, (row) => {
+        const g = rowClaim[row]!.gap
+        const left = room.get(g) ?? (gaps[g]!.max ?? Infinity) - alt.gapTokens(g)
+        if (left <= 0) return false
+        room.set(g, left - 1)
+        return true
+      })
       if (picks.length === 0) {
         for (const g of window.active) alt.finished.add(g)
         if (underMin.length > 0 || window.active.size === 0) alt.stopReason = 'no-slot'
         continue
       }
-      // Respect each gap's max within one parallel step, then insert left to right so offsets stay valid.
-      const room = new Map<number, number>()
+      // Insert left to right so each event's offset holds when the events are applied in order.
       const chosen = picks
-        .filter((row) => {
-          const g = rowClaim[row]!.gap
-          const left = room.get(g) ?? (gaps[g]!.max ?? Infinity) - alt.gapTokens(g)
-          room.set(g, left - 1)
-          return left > 0
-        })
         .map((row) => ({ row, claim: rowClaim[row]!, token: pickToken(masked[row]!, sampling, alt.rng) }))
         .sort((x, y) => x.row - y.row)
       let shift = 0
@@ -356,7 +402,16 @@ export async function* fill(
       for (const { row, claim, token } of chosen) {
         const within = shiftByGap.get(claim.gap) ?? 0
         const item = { ids: [token], text: tokenizer.tokenText[token] ?? tokenizer.decode([token]) }
-        const event = emit(alt, a, { gap: claim.gap, at: claim.at + within }, item, layout, window.from + row - 2, stopProb, false)
+        const event = emit(
+          alt,
+          a,
+          { gap: claim.gap, at: claim.at + within },
+          item,
+          layout,
+          window.from + row - 2,
+          stopProb,
+          false
+        )
         event.charOffset += shift
         shift += item.text.length
         shiftByGap.set(claim.gap, within + 1)
@@ -371,7 +426,14 @@ export async function* fill(
     type: 'done',
     alternatives: alts.map((alt) => ({
       text: alt.text(),
-      gaps: gaps.map((gap, g) => ({ id: gap.id, text: alt.gapItems(g).map((i) => i.text).join(''), tokens: alt.gapTokens(g) })),
+      gaps: gaps.map((gap, g) => ({
+        id: gap.id,
+        text: alt
+          .gapItems(g)
+          .map((i) => i.text)
+          .join(''),
+        tokens: alt.gapTokens(g)
+      })),
       steps: alt.steps,
       stopReason: alt.stopReason ?? 'stop'
     }))

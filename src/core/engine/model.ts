@@ -2,7 +2,9 @@
 // picks the best execution provider this machine offers, and runs batched forward passes.
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { TextTokenizer } from './tokenizer'
 
@@ -36,7 +38,9 @@ async function readOrExplain(path: string, what: string): Promise<Buffer> {
     return await readFile(path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new ModelLoadError(code === 'ENOENT' ? `Model folder lacks ${what}: ${path}` : `Cannot read ${path}: ${String(err)}`)
+    throw new ModelLoadError(
+      code === 'ENOENT' ? `Model folder lacks ${what}: ${path}` : `Cannot read ${path}: ${String(err)}`
+    )
   }
 }
 
@@ -65,11 +69,29 @@ function parseCard(text: string, path: string): ModelCard {
   }
 }
 
-/** Execution providers to try, best first, for this platform; CPU always last. */
+/** Where onnxruntime-node keeps its native libraries for this platform. */
+function ortBinaryDir(): string {
+  const require = createRequire(import.meta.url)
+  return join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch)
+}
+
+/**
+ * Execution providers to try, best first, CPU last. A GPU provider is tried only when onnxruntime-node offers it
+ * and, for CUDA, when its provider library was installed (the CUDA add-on is a separate download).
+ */
 export function providerCandidates(platform: NodeJS.Platform = process.platform): string[] {
-  const available = new Set(ort.listSupportedBackends().map((b) => b.name))
+  const offered = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]))
   const wanted = platform === 'win32' ? ['cuda', 'dml'] : platform === 'darwin' ? ['coreml'] : ['cuda']
-  return [...wanted.filter((name) => available.has(name)), 'cpu']
+  const installed = (name: string) =>
+    offered.get(name) === true ||
+    (name === 'cuda' &&
+      existsSync(
+        join(
+          ortBinaryDir(),
+          platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'
+        )
+      ))
+  return [...wanted.filter((name) => offered.has(name) && installed(name)), 'cpu']
 }
 
 export class IlmModel {
@@ -82,11 +104,16 @@ export class IlmModel {
   ) {}
 
   static async load(dir: string, options: { providers?: string[]; threads?: number } = {}): Promise<IlmModel> {
-    const card = parseCard((await readOrExplain(join(dir, 'model.json'), 'model.json')).toString('utf8'), join(dir, 'model.json'))
+    const card = parseCard(
+      (await readOrExplain(join(dir, 'model.json'), 'model.json')).toString('utf8'),
+      join(dir, 'model.json')
+    )
     const onnxBytes = await readOrExplain(join(dir, 'model.onnx'), 'model.onnx')
     const tokenizerBytes = await readOrExplain(join(dir, 'tokenizer.json'), 'tokenizer.json')
     if (card.onnxSha256 && sha256(onnxBytes) !== card.onnxSha256) {
-      throw new ModelLoadError(`model.onnx in ${dir} does not match model.json (sha256 differs): the file is corrupt or from another model`)
+      throw new ModelLoadError(
+        `model.onnx in ${dir} does not match model.json (sha256 differs): the file is corrupt or from another model`
+      )
     }
     if (card.tokenizerSha256 && sha256(tokenizerBytes) !== card.tokenizerSha256) {
       throw new ModelLoadError(`tokenizer.json in ${dir} does not match model.json (sha256 differs)`)
@@ -117,42 +144,63 @@ export class IlmModel {
         failures.push(`${provider}: ${(err as Error).message.split('\n')[0]}`)
       }
     }
-    throw new ModelLoadError(`Could not load ${join(dir, 'model.onnx')} on any execution provider (${failures.join('; ')})`)
+    throw new ModelLoadError(
+      `Could not load ${join(dir, 'model.onnx')} on any execution provider (${failures.join('; ')})`
+    )
   }
 
   private checkOutputs(): void {
     const need = ['input_ids', 'positions', 'attention_mask']
     const missing = need.filter((name) => !this.session.inputNames.includes(name))
-    if (missing.length > 0 || !this.session.outputNames.includes('token_logits') || !this.session.outputNames.includes('stop_logits')) {
-      throw new ModelLoadError(`model.onnx in ${this.dir} is not an Inlay ILM graph (inputs ${this.session.inputNames.join(', ')})`)
+    if (
+      missing.length > 0 ||
+      !this.session.outputNames.includes('token_logits') ||
+      !this.session.outputNames.includes('stop_logits')
+    ) {
+      throw new ModelLoadError(
+        `model.onnx in ${this.dir} is not an Inlay ILM graph (inputs ${this.session.inputNames.join(', ')})`
+      )
     }
   }
 
-  /**
-   * One forward pass over a batch of token sequences (each `[CLS] … `), right-padded; positions are 0..n-1.
-   */
+  /** One forward pass over a batch of token sequences (each `[CLS] …`), right-padded; positions 0..n-1. */
   async forward(sequences: readonly (readonly number[])[]): Promise<ForwardOutput> {
     const batch = sequences.length
     const length = Math.max(...sequences.map((s) => s.length))
-    if (length > this.card.maxLength) throw new Error(`Sequence of ${length} tokens exceeds the model's ${this.card.maxLength}`)
-    const ids = new BigInt64Array(batch * length)
-    const positions = new BigInt64Array(batch * length)
-    const mask = new BigInt64Array(batch * length)
+    const inputIds = new Array<number>(batch * length).fill(this.tokenizer.special.pad)
+    const positions = new Array<number>(batch * length).fill(0)
+    const attentionMask = new Array<number>(batch * length).fill(0)
     sequences.forEach((seq, b) => {
-      for (let i = 0; i < seq.length; i++) {
-        ids[b * length + i] = BigInt(seq[i]!)
-        positions[b * length + i] = BigInt(i)
-        mask[b * length + i] = 1n
-      }
+      seq.forEach((id, i) => {
+        inputIds[b * length + i] = id
+        positions[b * length + i] = i
+        attentionMask[b * length + i] = 1
+      })
     })
+    return this.run({ batch, length, inputIds, positions, attentionMask })
+  }
+
+  /** The raw graph: flat [batch * length] inputs exactly as the ONNX contract names them. */
+  async run(input: {
+    batch: number
+    length: number
+    inputIds: number[]
+    positions: number[]
+    attentionMask: number[]
+  }): Promise<ForwardOutput> {
+    const { batch, length } = input
+    if (length > this.card.maxLength)
+      throw new Error(`Sequence of ${length} tokens exceeds the model's ${this.card.maxLength}`)
     const dims = [batch, length]
+    const tensor = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims)
     const out = await this.session.run({
-      input_ids: new ort.Tensor('int64', ids, dims),
-      positions: new ort.Tensor('int64', positions, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims)
+      input_ids: tensor(input.inputIds),
+      positions: tensor(input.positions),
+      attention_mask: tensor(input.attentionMask)
     })
     const tokenLogits = out['token_logits']!.data as Float32Array
-    return { batch, length, vocab: tokenLogits.length / (batch * length), tokenLogits, stopLogits: out['stop_logits']!.data as Float32Array }
+    const stopLogits = out['stop_logits']!.data as Float32Array
+    return { batch, length, vocab: tokenLogits.length / (batch * length), tokenLogits, stopLogits }
   }
 
   async dispose(): Promise<void> {

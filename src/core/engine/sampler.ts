@@ -25,7 +25,13 @@ export function logSumExp(row: Float32Array): number {
 }
 
 /** Copies one row of logits with disallowed tokens set to -Infinity and the temperature applied. */
-export function maskedRow(logits: Float32Array, offset: number, vocab: number, blocked: Uint8Array, temperature: number): Float32Array {
+export function maskedRow(
+  logits: Float32Array,
+  offset: number,
+  vocab: number,
+  blocked: Uint8Array,
+  temperature: number
+): Float32Array {
   const row = logits.slice(offset, offset + vocab)
   const scale = temperature > 0 ? 1 / temperature : 1
   for (let v = 0; v < vocab; v++) row[v] = blocked[v] ? -Infinity : row[v]! * scale
@@ -79,18 +85,31 @@ export function pickToken(row: Float32Array, options: SamplingOptions, rng: Rng)
     }
     keep = keep.slice(0, cut)
   }
-  return keep[drawFromLogits(keep.map((i) => row[i]!), rng)]!
+  return keep[
+    drawFromLogits(
+      keep.map((i) => row[i]!),
+      rng
+    )
+  ]!
 }
 
-/** Picks up to k distinct rows from their marginals (-Infinity = not allowed), best first. */
-export function pickRows(marginals: Float64Array, k: number, options: SamplingOptions, rng: Rng): number[] {
+/**
+ * Picks up to k distinct rows from their marginals (-Infinity = not allowed), best first. `accept` may refuse a
+ * row (say, its gap is full after the rows already taken); a refused row is skipped.
+ */
+export function pickRows(
+  marginals: Float64Array,
+  k: number,
+  options: SamplingOptions,
+  rng: Rng,
+  accept: (row: number) => boolean = () => true
+): number[] {
   const scores = Float64Array.from(marginals)
   const rows: number[] = []
-  for (let j = 0; j < k; j++) {
-    if (argmax(scores) < 0) break
+  while (rows.length < k && argmax(scores) >= 0) {
     const row = options.gapChoice === 'sample' && options.temperature > 0 ? drawFromLogits(scores, rng) : argmax(scores)
-    rows.push(row)
     scores[row] = -Infinity
+    if (accept(row)) rows.push(row)
   }
   return rows
 }

@@ -4,7 +4,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { TextTokenizer } from './tokenizer'
 
-const tokenizer = new TextTokenizer(JSON.parse(readFileSync(resolve('training/tokenizers/bpe8k/tokenizer.json'), 'utf8')))
+const tokenizer = new TextTokenizer(
+  JSON.parse(readFileSync(resolve('training/tokenizers/bpe8k/tokenizer.json'), 'utf8'))
+)
 
 describe('TextTokenizer (the 8k byte-level BPE from training/)', () => {
   it('gives the same ids as the Python encoder of the training pipeline', () => {
@@ -26,10 +28,14 @@ describe('TextTokenizer (the 8k byte-level BPE from training/)', () => {
 
   it('round-trips any text losslessly: unicode, newlines, runs of spaces', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: fc.constantFrom(' ', '\n', '\t', 'a', 'é', '🙂', '\r'), maxLength: 20 }), (a, b) => {
-        const text = a + b + a
-        expect(tokenizer.decode(tokenizer.encode(text))).toBe(text)
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 60 }),
+        fc.string({ unit: fc.constantFrom(' ', '\n', '\t', 'a', 'é', '🙂', '\r'), maxLength: 20 }),
+        (a, b) => {
+          const text = a + b + a
+          expect(tokenizer.decode(tokenizer.encode(text))).toBe(text)
+        }
+      ),
       { numRuns: 500, seed: 7 }
     )
   })

@@ -54,7 +54,13 @@ export class TextTokenizer {
       if (id === undefined) throw new Error(`tokenizer.json lacks the special token ${name}`)
       return id
     }
-    this.special = { pad: need('[PAD]'), cls: need('[CLS]'), bos: need('[BOS]'), eos: need('[EOS]'), mask: need('[MASK]') }
+    this.special = {
+      pad: need('[PAD]'),
+      cls: need('[CLS]'),
+      bos: need('[BOS]'),
+      eos: need('[EOS]'),
+      mask: need('[MASK]')
+    }
 
     const alphabet = byteLevelAlphabet()
     const utf8 = new TextDecoder('utf-8', { fatal: true })
