@@ -10,7 +10,7 @@ import {
   type FillResult,
   type Segment
 } from '../core/engine'
-import { defaultModelDir } from '../core/models'
+import { defaultModelDir } from '../core/paths'
 
 const USAGE = `usage:
   inlay fill "<text>" [flags]     fill the gaps of <text>: {{}}, {{max:N}}, {{min:N,max:N}}, {{include:w1,w2}}, {{ban:w}}

@@ -1,10 +1,36 @@
-// The handlers behind every channel of the contract. Electron main and the web host both dispatch here,
-// through `dispatch`, so validation and behaviour are identical in both.
-import { channels, type ApiError, type Channel, type ResponseMap } from '../shared/contract'
+// The handlers behind every channel of the contract. Electron main and the web host both dispatch here, so
+// validation and behaviour are identical in both; they differ only in transport and in how an export reaches
+// the user (a save dialog, or a download).
+import { randomUUID } from 'node:crypto'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  requests,
+  streams,
+  SettingsSchema,
+  type ApiError,
+  type Channel,
+  type ExportOutcome,
+  type GenerationEvent,
+  type GenerationStart,
+  type ModelInfo,
+  type ResponseMap,
+  type Settings,
+  type StreamChannel,
+  type StreamHandle
+} from '../shared/contract'
+import { fillLayout } from '../shared/segments'
+import { fill, IlmModel, type Segment } from './engine'
+import { Autosaver, DocumentStore, StoreError } from './store'
 
 export interface ServiceOptions {
   host: 'electron' | 'web'
   version: string
+  /** Folder for the documents database (Electron: userData). */
+  dataDir: string
+  /** Model folder (model.onnx, tokenizer.json, model.json). */
+  modelDir: string
+  autosaveDelayMs?: number
 }
 
 export class ApiFailure extends Error {
@@ -13,25 +39,238 @@ export class ApiFailure extends Error {
   }
 }
 
+export const DEFAULT_SETTINGS: Settings = {
+  author: '',
+  theme: 'system',
+  generation: { temperature: 0.9, topP: 0.9, stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 200 },
+  lastDocumentId: null
+}
+
+function fromStoreError(err: unknown): never {
+  if (err instanceof StoreError) {
+    const code = err.code === 'invalid' ? 'invalid-request' : err.code === 'not-found' ? 'not-found' : 'unavailable'
+    throw new ApiFailure({ code, message: err.message })
+  }
+  throw err
+}
+
+function invalid(message: string): ApiFailure {
+  return new ApiFailure({ code: 'invalid-request', message })
+}
+
+function parse<
+  S extends {
+    safeParse(
+      v: unknown
+    ):
+      | { success: true; data: unknown }
+      | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }
+  }
+>(schema: S, name: string, payload: unknown): unknown {
+  const parsed = schema.safeParse(payload ?? {})
+  if (parsed.success) return parsed.data
+  const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+  throw invalid(`Invalid request for ${name}: ${issues.join('; ')}`)
+}
+
 export function createService(options: ServiceOptions) {
-  const handlers: { [C in Channel]: (request: unknown) => Promise<ResponseMap[C]> } = {
-    'app:info': async () => ({ name: 'Inlay', version: options.version, host: options.host })
+  const store = DocumentStore.open(options.dataDir)
+  const autosaver = new Autosaver(store, { delayMs: options.autosaveDelayMs })
+  const modelName = options.modelDir.split(/[\\/]/).filter(Boolean).pop() ?? 'model'
+  let modelInfo: ModelInfo = {
+    status: 'loading',
+    progress: 0,
+    name: modelName,
+    sizeBytes: 0,
+    parameters: null,
+    provider: null,
+    maxLength: null
+  }
+  const modelReady: Promise<IlmModel | null> = (async () => {
+    try {
+      modelInfo = { ...modelInfo, sizeBytes: (await stat(join(options.modelDir, 'model.onnx'))).size, progress: 0.3 }
+      const model = await IlmModel.load(options.modelDir)
+      const parameters = model.card.raw['parameters']
+      modelInfo = {
+        ...modelInfo,
+        status: 'ready',
+        progress: 1,
+        provider: model.provider,
+        maxLength: model.card.maxLength,
+        parameters: typeof parameters === 'number' ? parameters : null
+      }
+      return model
+    } catch (err) {
+      modelInfo = { ...modelInfo, status: 'error', error: (err as Error).message }
+      return null
+    }
+  })()
+
+  function settings(): Settings {
+    const stored = store.getSetting('app')
+    const merged = {
+      ...DEFAULT_SETTINGS,
+      ...(typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? stored : {})
+    }
+    const parsed = SettingsSchema.safeParse(merged)
+    return parsed.success ? parsed.data : DEFAULT_SETTINGS
+  }
+
+  /** Reads see every queued draft. */
+  function flushed<T>(read: () => T): T {
+    autosaver.flush()
+    return read()
+  }
+
+  type Handlers = { [C in Channel]: (request: never) => Promise<ResponseMap[C]> | ResponseMap[C] }
+  const handlers: Handlers = {
+    'app:info': () => ({ name: 'Inlay', version: options.version, host: options.host }),
+    'model:info': () => modelInfo,
+    'documents:list': (r: { query?: string }) => flushed(() => store.list({ query: r.query })),
+    'documents:create': (r: { content?: Parameters<DocumentStore['create']>[0] }) => {
+      const doc = store.create(r.content)
+      store.setSetting('app', { ...settings(), lastDocumentId: doc.id })
+      return doc
+    },
+    'documents:open': (r: { id: string }) => {
+      const doc = flushed(() => store.get(r.id))
+      store.setSetting('app', { ...settings(), lastDocumentId: doc.id })
+      return doc
+    },
+    'documents:saveDraft': (r: { id: string; content: Parameters<DocumentStore['saveDraft']>[1] }) => {
+      store.get(r.id) // an unknown document fails now, not later in the timer
+      autosaver.update(r.id, r.content)
+      return null
+    },
+    'documents:save': (r: { id: string; content: Parameters<DocumentStore['save']>[1] }) =>
+      flushed(() => store.save(r.id, r.content)),
+    'documents:rename': (r: { id: string; title: string }) => flushed(() => store.rename(r.id, r.title)),
+    'documents:delete': (r: { id: string }) => {
+      flushed(() => store.delete(r.id))
+      return null
+    },
+    'documents:undoDelete': (r: { id: string }) => {
+      store.undoDelete(r.id)
+      return store.get(r.id)
+    },
+    'documents:revisions': (r: { id: string }) => flushed(() => store.revisions(r.id)),
+    'documents:revision': (r: { revisionId: number }) => store.revision(r.revisionId),
+    'documents:restore': (r: { id: string; revisionId: number }) => flushed(() => store.restore(r.id, r.revisionId)),
+    'settings:get': () => settings(),
+    'settings:set': (patch: Partial<Settings>) => {
+      const next = { ...settings(), ...patch }
+      store.setSetting('app', next)
+      return next
+    },
+    'export:documents': (): ExportOutcome => {
+      throw new ApiFailure({ code: 'unavailable', message: 'Export is not available yet' })
+    },
+    'generation:stop': (r: { runId: string }) => {
+      const run = runs.get(r.runId)
+      run?.abort()
+      return { stopped: run !== undefined }
+    }
   }
 
   async function dispatch(channel: string, payload: unknown): Promise<unknown> {
-    if (!Object.hasOwn(channels, channel)) {
+    if (!Object.hasOwn(requests, channel)) {
       throw new ApiFailure({ code: 'unknown-channel', message: `Unknown channel: ${channel}` })
     }
     const name = channel as Channel
-    const parsed = channels[name].safeParse(payload ?? {})
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      throw new ApiFailure({ code: 'invalid-request', message: `Invalid request for ${channel}: ${issues.join('; ')}` })
+    const request = parse(requests[name], channel, payload)
+    try {
+      return await (handlers[name] as (r: unknown) => unknown)(request)
+    } catch (err) {
+      fromStoreError(err)
     }
-    return handlers[name](parsed.data)
   }
 
-  return { dispatch }
+  const runs = new Map<string, AbortController>()
+
+  async function generate(
+    request: GenerationStart,
+    runId: string,
+    signal: AbortSignal,
+    emit: (e: GenerationEvent) => void
+  ): Promise<void> {
+    const model = await modelReady
+    if (!model)
+      throw new ApiFailure({ code: 'unavailable', message: `The model could not be loaded: ${modelInfo.error}` })
+    let layout
+    try {
+      layout = fillLayout(request.content)
+    } catch (err) {
+      throw invalid((err as Error).message)
+    }
+    if (layout.gaps.length === 0) throw invalid('Mark at least one gap before generating')
+    // The draft as it stands, and a revision to come back to, before the model touches anything.
+    autosaver.flush()
+    store.saveDraft(request.documentId, request.content)
+    store.snapshot(request.documentId, 'generation')
+
+    const segments: Segment[] = []
+    let cursor = 0
+    for (const { mark, at } of layout.gaps) {
+      if (at > cursor) segments.push({ kind: 'text', text: layout.text.slice(cursor, at) })
+      segments.push({
+        kind: 'gap',
+        gap: { id: mark.id, min: mark.min, max: mark.max, include: mark.include, ban: mark.ban }
+      })
+      cursor = at
+    }
+    if (cursor < layout.text.length) segments.push({ kind: 'text', text: layout.text.slice(cursor) })
+
+    emit({ type: 'started', runId, provider: model.provider })
+    const started = performance.now()
+    const run = fill(model, segments, { ...request.params, signal })
+    for (;;) {
+      const next = await run.next()
+      if (next.done) {
+        emit({
+          type: 'done',
+          alternatives: next.value.alternatives,
+          elapsedMs: Math.round(performance.now() - started)
+        })
+        return
+      }
+      const { type: _type, ...event } = next.value
+      emit({ type: 'insert', ...event })
+    }
+  }
+
+  /** Starts a stream. Validation errors throw here; later failures arrive as an 'error' event. */
+  function stream(channel: string, payload: unknown, emit: (event: GenerationEvent) => void): StreamHandle {
+    if (!Object.hasOwn(streams, channel))
+      throw new ApiFailure({ code: 'unknown-channel', message: `Unknown stream: ${channel}` })
+    const request = parse(streams[channel as StreamChannel], channel, payload) as GenerationStart
+    if (runs.size > 0)
+      throw new ApiFailure({ code: 'conflict', message: 'A generation is already running; stop it first' })
+    const runId = randomUUID()
+    const controller = new AbortController()
+    runs.set(runId, controller)
+    const finished = generate(request, runId, controller.signal, emit)
+      .catch((err: unknown) => {
+        const message =
+          err instanceof ApiFailure || err instanceof StoreError
+            ? err.message
+            : `Generation failed: ${(err as Error).message}`
+        if (!(err instanceof ApiFailure) && !(err instanceof StoreError))
+          console.error('[inlay] generation failed:', err)
+        emit({ type: 'error', message })
+      })
+      .finally(() => runs.delete(runId))
+    return { stop: () => controller.abort(), finished }
+  }
+
+  async function close(): Promise<void> {
+    for (const run of runs.values()) run.abort()
+    autosaver.dispose()
+    store.close()
+    const model = await modelReady
+    await model?.dispose()
+  }
+
+  return { dispatch, stream, close, modelReady }
 }
 
 export type Service = ReturnType<typeof createService>

@@ -1,4 +1,5 @@
-// Loopback web host: serves the built renderer and the same API as Electron main, over HTTP.
+// Loopback web host: serves the built renderer and the same API as Electron main: requests over HTTP, streams
+// (generation) over one WebSocket per page.
 // Bound to 127.0.0.1 only; every request needs the per-launch token, given once in the URL
 // (`/?token=…`, exchanged for a same-site cookie) or as `Authorization: Bearer …`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -6,7 +7,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { invokeEnveloped } from '../core/envelope'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { invokeEnveloped, startStream } from '../core/envelope'
+import type { SocketMessage, SocketRequest } from '../shared/transport'
 import type { Service } from '../core/service'
 
 const COOKIE = 'inlay_token'
@@ -78,16 +81,21 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const token = options.token ?? randomBytes(24).toString('base64url')
   let port = 0
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Refuse other Host names so a rebound DNS name cannot reach the API from a web page.
-    const hostHeader = req.headers.host ?? ''
-    if (hostHeader !== `127.0.0.1:${port}` && hostHeader !== `localhost:${port}`) {
-      return send(res, 421, 'Misdirected request')
-    }
-    const url = new URL(req.url ?? '/', `http://${hostHeader}`)
+  /** Refuses other Host names, so a rebound DNS name cannot reach the API from a web page. */
+  function foreignHost(req: IncomingMessage): boolean {
+    const host = req.headers.host ?? ''
+    return host !== `127.0.0.1:${port}` && host !== `localhost:${port}`
+  }
 
-    const queryToken = url.searchParams.get('token') ?? undefined
-    if (sameToken(queryToken, token)) {
+  function hasToken(req: IncomingMessage): boolean {
+    const bearer = req.headers.authorization?.replace(/^Bearer /, '')
+    return sameToken(cookieToken(req), token) || sameToken(bearer, token)
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (foreignHost(req)) return send(res, 421, 'Misdirected request')
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`)
+    if (sameToken(url.searchParams.get('token') ?? undefined, token)) {
       res.writeHead(303, {
         location: '/',
         'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
@@ -95,8 +103,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       })
       return void res.end()
     }
-    const bearer = req.headers.authorization?.replace(/^Bearer /, '')
-    if (!sameToken(cookieToken(req), token) && !sameToken(bearer, token)) {
+    if (!hasToken(req)) {
       return send(res, 401, 'Inlay: open the address printed by `npm run serve` (it carries the launch token).')
     }
 
@@ -132,6 +139,47 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (!res.headersSent) send(res, 500, 'Internal error')
     })
   })
+
+  // Streams: one socket per page; the page starts and stops streams by id.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 8 << 20 })
+  server.on('upgrade', (req, socket, head) => {
+    const origin = req.headers.origin
+    const sameOrigin = origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`
+    if (foreignHost(req) || !hasToken(req) || !sameOrigin || new URL(req.url ?? '/', 'http://x').pathname !== '/ws') {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+      return
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws))
+  })
+
+  function serveSocket(ws: WebSocket): void {
+    const stops = new Map<string, () => void>()
+    ws.on('message', (data) => {
+      let request: SocketRequest
+      try {
+        request = JSON.parse(String(data)) as SocketRequest
+        if (typeof request.streamId !== 'string' || (request.op !== 'start' && request.op !== 'stop'))
+          throw new Error('bad')
+      } catch {
+        return ws.close(1003, 'Malformed stream request')
+      }
+      const { streamId } = request
+      if (request.op === 'stop') return stops.get(streamId)?.()
+      if (stops.has(streamId)) return
+      const post = (message: object) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ streamId, ...message } as SocketMessage))
+        if ('end' in message) stops.delete(streamId)
+      }
+      stops.set(streamId, () => {})
+      stops.set(streamId, startStream(options.service, request.channel, request.payload, post))
+    })
+    // A closed page stops its runs, as a closed Electron port does.
+    ws.on('close', () => {
+      for (const stop of stops.values()) stop()
+      stops.clear()
+    })
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', resolve)
@@ -142,6 +190,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     token,
     port,
     url: `http://127.0.0.1:${port}/?token=${token}`,
-    close: () => new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())))
+    close: () =>
+      new Promise((resolve, reject) => {
+        for (const client of sockets.clients) client.terminate()
+        sockets.close()
+        server.closeAllConnections()
+        server.close((err) => (err ? reject(err) : resolve()))
+      })
   }
 }

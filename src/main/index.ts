@@ -1,15 +1,16 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron'
-import { createService } from '../core/service'
-import { invokeEnveloped } from '../core/envelope'
-import { IPC_INVOKE } from '../shared/transport'
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron'
+import { createService, type Service } from '../core/service'
+import { invokeEnveloped, startStream } from '../core/envelope'
+import { DEFAULT_MODEL_NAME } from '../core/paths'
+import { IPC_INVOKE, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
 
 const rendererFile = join(import.meta.dirname, '../renderer/index.html')
 const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined
 
 /** Only our own renderer may call the API: the dev server in development, the bundled file otherwise. */
-function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+function isTrustedSender(event: IpcMainInvokeEvent | IpcMainEvent): boolean {
   const url = event.senderFrame?.url
   if (!url) return false
   if (devServerUrl) return new URL(url).origin === new URL(devServerUrl).origin
@@ -56,22 +57,49 @@ function lockDown(): void {
   })
 }
 
-void app.whenReady().then(() => {
-  lockDown()
-  const service = createService({ host: 'electron', version: app.getVersion() })
+function serveApi(service: Service): void {
   ipcMain.handle(IPC_INVOKE, async (event, channel: unknown, payload: unknown) => {
-    if (!isTrustedSender(event)) {
-      return { ok: false, error: { code: 'invalid-request', message: 'Untrusted sender' } }
-    }
+    if (!isTrustedSender(event)) return { ok: false, error: { code: 'invalid-request', message: 'Untrusted sender' } }
     if (typeof channel !== 'string') {
       return { ok: false, error: { code: 'invalid-request', message: 'Channel must be a string' } }
     }
     return invokeEnveloped(service, channel, payload)
   })
+  // A stream arrives with its own MessagePort: events go out on it; a stop message or a closed port stops it.
+  ipcMain.on(IPC_STREAM, (event, message: unknown) => {
+    const port = event.ports[0]
+    if (!port) return
+    const post = (m: StreamMessage) => port.postMessage(m)
+    const request = message as { channel?: unknown; payload?: unknown } | null
+    if (!isTrustedSender(event) || typeof request?.channel !== 'string') {
+      post({ error: { code: 'invalid-request', message: 'Malformed stream request' } })
+      post({ end: true })
+      return port.close()
+    }
+    const stop = startStream(service, request.channel, request.payload, post)
+    port.on('message', (e) => {
+      if ((e.data as StreamControl | null)?.op === 'stop') stop()
+    })
+    port.on('close', stop)
+    port.start()
+  })
+}
+
+void app.whenReady().then(() => {
+  lockDown()
+  const service = createService({
+    host: 'electron',
+    version: app.getVersion(),
+    dataDir: app.getPath('userData'),
+    modelDir: join(app.getAppPath(), 'models', DEFAULT_MODEL_NAME)
+  })
+  serveApi(service)
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
   })
+  // Pending drafts are written before the app goes.
+  app.on('will-quit', () => void service.close())
 })
 
 app.on('window-all-closed', () => {

@@ -1,16 +1,19 @@
-// Exposes one narrow, typed API to the renderer; the renderer never sees ipcRenderer.
+// Exposes one narrow, typed API to the renderer; the renderer never sees ipcRenderer. Requests go through one
+// invoke channel; each stream gets its own MessagePort, and closing it is how the renderer stops a run.
 import { contextBridge, ipcRenderer } from 'electron'
-import type { Channel, InlayApi, RequestOf, ResponseMap } from '../shared/contract'
-import { IPC_INVOKE, type Envelope } from '../shared/transport'
+import { buildApi, type Invoke, type OpenStream } from '../shared/api-client'
+import { IPC_INVOKE, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
 
-async function invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseMap[C]> {
-  const envelope = (await ipcRenderer.invoke(IPC_INVOKE, channel, request)) as Envelope<ResponseMap[C]>
-  if (!envelope.ok) throw new Error(envelope.error.message)
-  return envelope.value
+const invoke: Invoke = (channel, request) => ipcRenderer.invoke(IPC_INVOKE, channel, request)
+
+const openStream: OpenStream = (channel, payload, onMessage) => {
+  const { port1, port2 } = new MessageChannel()
+  port1.onmessage = (e: MessageEvent<StreamMessage>) => {
+    onMessage(e.data)
+    if ('end' in e.data) port1.close()
+  }
+  ipcRenderer.postMessage(IPC_STREAM, { channel, payload }, [port2])
+  return () => port1.postMessage({ op: 'stop' } satisfies StreamControl)
 }
 
-const api: InlayApi = {
-  app: { info: () => invoke('app:info', {}) }
-}
-
-contextBridge.exposeInMainWorld('inlay', api)
+contextBridge.exposeInMainWorld('inlay', buildApi(invoke, openStream))

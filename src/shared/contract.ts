@@ -1,9 +1,67 @@
-// The one IPC contract between the renderer and the app (Electron main or the web host).
-// Each channel names its request schema and response type; both transports validate requests with
-// the same schemas before any handler runs.
+// The one contract between the renderer and the app (Electron main, or the web host in browser mode).
+// Each request channel names its request schema and its response type; each stream channel names its
+// start schema and its event type. Both transports validate every request with these schemas before a
+// handler runs, so a malformed payload never reaches the core.
 import { z } from 'zod'
+import type { DocumentContent, DocumentSummary, GapMark, Revision, RevisionSummary, StoredDocument } from './documents'
 
-export const AppInfoRequest = z.object({}).strict()
+const id = z.string().min(1).max(100)
+const word = z.string().trim().min(1).max(100)
+
+export const GapMarkSchema = z
+  .object({
+    id,
+    from: z.number().int().min(0),
+    to: z.number().int().min(0),
+    min: z.number().int().min(0).max(2000).optional(),
+    max: z.number().int().min(0).max(2000).optional(),
+    include: z.array(word).max(20).optional(),
+    ban: z.array(word).max(50).optional()
+  })
+  .strict()
+  .refine((g) => g.from <= g.to, 'a gap ends before it starts')
+  .refine(
+    (g) => g.min === undefined || g.max === undefined || g.min <= g.max,
+    'min is greater than max'
+  ) satisfies z.ZodType<GapMark>
+
+export const DocumentContentSchema = z
+  .object({ title: z.string().max(300), body: z.string().max(5 * 1024 * 1024), gaps: z.array(GapMarkSchema).max(200) })
+  .strict() satisfies z.ZodType<DocumentContent>
+
+export const GenerationParamsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2),
+    topP: z.number().gt(0).max(1),
+    topK: z.number().int().min(0).max(1000).optional(),
+    stopThreshold: z.number().gt(0).max(1),
+    alternatives: z.number().int().min(1).max(8),
+    parallel: z.number().int().min(1).max(16),
+    maxTokens: z.number().int().min(1).max(2000),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional()
+  })
+  .strict()
+export type GenerationParams = z.infer<typeof GenerationParamsSchema>
+
+export const ExportFormatSchema = z.enum(['md', 'txt', 'docx', 'pdf', 'epub'])
+export type ExportFormat = z.infer<typeof ExportFormatSchema>
+
+export const ThemeSchema = z.enum(['system', 'light', 'dark'])
+
+export const SettingsSchema = z
+  .object({
+    author: z.string().max(200),
+    theme: ThemeSchema,
+    generation: GenerationParamsSchema,
+    lastDocumentId: id.nullable()
+  })
+  .strict()
+export type Settings = z.infer<typeof SettingsSchema>
 
 export interface AppInfo {
   name: string
@@ -12,26 +70,148 @@ export interface AppInfo {
   host: 'electron' | 'web'
 }
 
-export const channels = {
-  'app:info': AppInfoRequest
-} as const
+export interface ModelInfo {
+  status: 'loading' | 'ready' | 'error'
+  /** 0..1 while loading. */
+  progress: number
+  name: string
+  /** Bytes of model.onnx. */
+  sizeBytes: number
+  parameters: number | null
+  /** The onnxruntime execution provider in use (cpu, cuda, dml, coreml). */
+  provider: string | null
+  maxLength: number | null
+  error?: string
+}
 
-export type Channel = keyof typeof channels
-export type RequestOf<C extends Channel> = z.infer<(typeof channels)[C]>
+/** An export the host has produced: Electron saved it where the user chose; the browser downloads the bytes. */
+export type ExportOutcome =
+  | { kind: 'saved'; path: string }
+  | { kind: 'cancelled' }
+  | { kind: 'download'; fileName: string; mimeType: string; base64: string }
+
+export const empty = z.object({}).strict()
+const byId = z.object({ id }).strict()
+
+export const requests = {
+  'app:info': empty,
+  'model:info': empty,
+  'documents:list': z.object({ query: z.string().max(300).optional() }).strict(),
+  'documents:create': z.object({ content: DocumentContentSchema.optional() }).strict(),
+  'documents:open': byId,
+  'documents:saveDraft': z.object({ id, content: DocumentContentSchema }).strict(),
+  'documents:save': z.object({ id, content: DocumentContentSchema }).strict(),
+  'documents:rename': z.object({ id, title: z.string().max(300) }).strict(),
+  'documents:delete': byId,
+  'documents:undoDelete': byId,
+  'documents:revisions': byId,
+  'documents:revision': z.object({ revisionId: z.number().int().min(1) }).strict(),
+  'documents:restore': z.object({ id, revisionId: z.number().int().min(1) }).strict(),
+  'settings:get': empty,
+  'settings:set': SettingsSchema.partial().strict(),
+  'export:documents': z.object({ ids: z.array(id).min(1).max(200), format: ExportFormatSchema }).strict(),
+  'generation:stop': z.object({ runId: id }).strict()
+} as const
 
 export interface ResponseMap {
   'app:info': AppInfo
+  'model:info': ModelInfo
+  'documents:list': DocumentSummary[]
+  'documents:create': StoredDocument
+  'documents:open': StoredDocument
+  'documents:saveDraft': null
+  'documents:save': StoredDocument
+  'documents:rename': StoredDocument
+  'documents:delete': null
+  'documents:undoDelete': StoredDocument
+  'documents:revisions': RevisionSummary[]
+  'documents:revision': Revision
+  'documents:restore': StoredDocument
+  'settings:get': Settings
+  'settings:set': Settings
+  'export:documents': ExportOutcome
+  'generation:stop': { stopped: boolean }
+}
+
+export type Channel = keyof typeof requests
+export type RequestOf<C extends Channel> = z.input<(typeof requests)[C]>
+
+/** One insertion, streamed as the model makes it. `charOffset` counts in the text being filled (see start). */
+export interface InsertionEventData {
+  alternative: number
+  step: number
+  gapId: string
+  charOffset: number
+  text: string
+  tokenId: number
+  stopProb: number
+  required: boolean
+}
+
+export interface FilledAlternative {
+  text: string
+  gaps: { id: string; text: string; tokens: number }[]
+  steps: number
+  stopReason: 'stop' | 'max-tokens' | 'no-slot' | 'aborted'
+}
+
+/**
+ * A generation run. Before filling, rewrite-gaps (from < to) lose their text: offsets in the events count in
+ * the body with those ranges removed, which is what the renderer shows while the run streams.
+ */
+export const GenerationStartSchema = z
+  .object({ documentId: id, content: DocumentContentSchema, params: GenerationParamsSchema })
+  .strict()
+export type GenerationStart = z.infer<typeof GenerationStartSchema>
+
+export type GenerationEvent =
+  | { type: 'started'; runId: string; provider: string }
+  | ({ type: 'insert' } & InsertionEventData)
+  | { type: 'done'; alternatives: FilledAlternative[]; elapsedMs: number }
+  | { type: 'error'; message: string }
+
+export const streams = {
+  'generation:start': GenerationStartSchema
+} as const
+export type StreamChannel = keyof typeof streams
+
+/** A running stream: events arrive through the callback given at start; `stop` ends it (idempotent). */
+export interface StreamHandle {
+  stop(): void
+  /** Settles after the last event. */
+  finished: Promise<void>
 }
 
 /** What the renderer sees as `window.inlay` (Electron) or the web client (browser mode). */
 export interface InlayApi {
-  app: {
-    info(): Promise<AppInfo>
+  app: { info(): Promise<AppInfo> }
+  model: { info(): Promise<ModelInfo> }
+  documents: {
+    list(query?: string): Promise<DocumentSummary[]>
+    create(content?: DocumentContent): Promise<StoredDocument>
+    open(id: string): Promise<StoredDocument>
+    /** Queues the draft; the app writes it after a short pause in typing (and on quit). */
+    saveDraft(id: string, content: DocumentContent): Promise<null>
+    save(id: string, content: DocumentContent): Promise<StoredDocument>
+    rename(id: string, title: string): Promise<StoredDocument>
+    delete(id: string): Promise<null>
+    undoDelete(id: string): Promise<StoredDocument>
+    revisions(id: string): Promise<RevisionSummary[]>
+    revision(revisionId: number): Promise<Revision>
+    restore(id: string, revisionId: number): Promise<StoredDocument>
+  }
+  settings: {
+    get(): Promise<Settings>
+    set(patch: Partial<Settings>): Promise<Settings>
+  }
+  exports: { documents(ids: string[], format: ExportFormat): Promise<ExportOutcome> }
+  generation: {
+    start(request: GenerationStart, onEvent: (event: GenerationEvent) => void): StreamHandle
   }
 }
 
 /** Errors crossing the transport boundary keep only a code and a message. */
 export interface ApiError {
-  code: 'invalid-request' | 'unknown-channel' | 'internal'
+  code: 'invalid-request' | 'unknown-channel' | 'not-found' | 'conflict' | 'unavailable' | 'internal'
   message: string
 }

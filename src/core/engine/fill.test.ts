@@ -225,3 +225,29 @@ describe('constraints and controls', () => {
     expect(calls).toBeLessThanOrEqual(3)
   })
 })
+
+describe('long documents', () => {
+  it('sends only a window around the active gap, within the model maximum, and keeps the rest verbatim', async () => {
+    const lengths: number[] = []
+    const windowed: ForwardModel = {
+      tokenizer: model.tokenizer,
+      card: model.card,
+      forward: (s) => (lengths.push(...s.map((x) => x.length)), model.forward(s))
+    }
+    const far = 'The old clock in the hall struck midnight. '.repeat(12)
+    const segments: Segment[] = [
+      { kind: 'text', text: far },
+      { kind: 'gap', gap: { id: 'a', min: 2, max: 3 } },
+      { kind: 'text', text: far },
+      { kind: 'gap', gap: { id: 'b', min: 2, max: 3 } },
+      { kind: 'text', text: far }
+    ]
+    expect(model.tokenizer.encode(far).length * 3).toBeGreaterThan(model.card.maxLength * 3)
+    const { events, result } = await run(segments, { seed: 9, maxTokens: 10 }, windowed)
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(model.card.maxLength)
+    const out = result.alternatives[0]!
+    expect(out.gaps.map((g) => g.tokens).every((n) => n >= 2 && n <= 3)).toBe(true)
+    expect(out.text).toBe(far + out.gaps[0]!.text + far + out.gaps[1]!.text + far)
+    expect(replay(segments, events)).toBe(out.text)
+  })
+})
