@@ -437,11 +437,13 @@ describe('DocumentStore: validation', () => {
 })
 
 describe('DocumentStore: database file', () => {
-  it('is a single SQLite file in the given folder', () => {
+  it('is one SQLite file in the given folder that, once closed, holds everything by itself', () => {
     const folder = tempFolder()
-    openStore(folder).create(story)
-    expect(fs.readdirSync(folder).filter((name) => !name.endsWith('-wal') && !name.endsWith('-shm'))).toEqual([
-      DOCUMENTS_FILE_NAME
-    ])
+    const store = openStore(folder)
+    const doc = store.create(story)
+    store.close()
+    const copy = path.join(tempFolder(), DOCUMENTS_FILE_NAME)
+    fs.copyFileSync(store.file, copy)
+    expect(openStore(path.dirname(copy)).get(doc.id)).toEqual(doc)
   })
 })

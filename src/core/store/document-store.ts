@@ -1,8 +1,13 @@
 // Documents, their revisions and the app's settings in one SQLite file (libsql) in the user-data folder.
 //
 // Durability: WAL with synchronous=FULL, so every committed write (an autosave, an explicit save) survives a
-// crash of the app and a power loss; a kill -9 mid-write loses only the write in flight. Autosaves are a few
-// per second at most, so the fsync per commit costs nothing the user notices.
+// crash of the app and a power loss; a kill -9 mid-write loses only the write in flight. Autosaves come at most
+// every few hundred milliseconds, so the fsync per commit costs nothing the user notices.
+//
+// Every write runs in an explicit BEGIN IMMEDIATE … COMMIT. Besides taking the write lock up front (no lock
+// upgrade can fail half-way), this keeps clear of two quirks of libsql 0.5.29: run() on a statement that returns
+// rows leaves its autocommit write uncommitted (so statements with RETURNING are read with get()), and a statement
+// whose step failed busy stays in progress.
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -139,7 +144,6 @@ function prepareFolder(folder: string, file: string): void {
 
 export class DocumentStore {
   private closed = false
-  private readonly statements: ReturnType<typeof prepareStatements>
 
   /**
    * Opens (creating if needed) the documents database in `folder` — Electron passes app.getPath('userData'),
@@ -178,24 +182,22 @@ export class DocumentStore {
     /** Absolute path of the database file. */
     readonly file: string,
     private readonly now: () => number
-  ) {
-    this.statements = prepareStatements(db)
-  }
+  ) {}
 
   /** Live documents, most recently updated first; `query` keeps those whose title contains it (any case). */
   list(options: { query?: string } = {}): DocumentSummary[] {
     return this.guard(() => {
       const query = titleKey(checkQuery(options.query).trim())
-      const rows = query ? this.statements.search.all(query) : this.statements.listAll.all()
+      const rows = query ? this.sql(SQL.search).all(query) : this.sql(SQL.listAll).all()
       return (rows as SummaryRow[]).map(toSummary)
     })
   }
 
   create(content: Partial<DocumentContent> = {}): StoredDocument {
-    return this.guard(() => {
+    return this.write(() => {
       const clean = checkContent({ title: UNTITLED, body: '', gaps: [], ...content })
       const now = this.now()
-      const row = this.statements.insert.get(
+      const row = this.sql(SQL.insert).get(
         randomUUID(),
         clean.title,
         titleKey(clean.title),
@@ -212,7 +214,7 @@ export class DocumentStore {
   /** The current content (the latest draft) of a live document. */
   get(id: string): StoredDocument {
     return this.guard(() => {
-      const row = this.statements.get.get(checkDocumentId(id)) as DocumentRow | undefined
+      const row = this.sql(SQL.get).get(checkDocumentId(id)) as DocumentRow | undefined
       if (!row) throw this.notFound(id)
       return toDocument(row)
     })
@@ -220,27 +222,23 @@ export class DocumentStore {
 
   /** The autosave write: replaces the current draft, records no revision. */
   saveDraft(id: string, content: DocumentContent): StoredDocument {
-    return this.guard(() => this.writeContent(checkDocumentId(id), checkContent(content), false))
+    return this.write(() => this.writeContent(checkDocumentId(id), checkContent(content), false))
   }
 
   /** The explicit save: writes the draft and a 'save' revision of it, together or not at all. */
   save(id: string, content: DocumentContent): StoredDocument {
-    return this.guard(() => {
-      const documentId = checkDocumentId(id)
-      const clean = checkContent(content)
-      return this.transaction(() => {
-        const document = this.writeContent(documentId, clean, true)
-        this.statements.snapshot.get(document.updatedAt, 'save', documentId)
-        return document
-      })
+    return this.write(() => {
+      const document = this.writeContent(checkDocumentId(id), checkContent(content), true)
+      this.sql(SQL.snapshot).get(document.updatedAt, 'save', document.id)
+      return document
     })
   }
 
   /** Records a revision of the current content, e.g. before each generation. */
   snapshot(id: string, reason: RevisionReason): RevisionSummary {
-    return this.guard(() => {
+    return this.write(() => {
       const documentId = checkDocumentId(id)
-      const row = this.statements.snapshot.get(this.now(), checkRevisionReason(reason), documentId) as
+      const row = this.sql(SQL.snapshot).get(this.now(), checkRevisionReason(reason), documentId) as
         RevisionRow | undefined
       if (!row) throw this.notFound(documentId)
       return toRevisionSummary(row)
@@ -248,10 +246,10 @@ export class DocumentStore {
   }
 
   rename(id: string, title: string): StoredDocument {
-    return this.guard(() => {
+    return this.write(() => {
       const documentId = checkDocumentId(id)
       const clean = checkTitle(title)
-      const row = this.statements.rename.get(clean, titleKey(clean), this.now(), documentId) as DocumentRow | undefined
+      const row = this.sql(SQL.rename).get(clean, titleKey(clean), this.now(), documentId) as DocumentRow | undefined
       if (!row) throw this.notFound(documentId)
       return toDocument(row)
     })
@@ -259,16 +257,16 @@ export class DocumentStore {
 
   /** Moves a document to the trash: it leaves the list and can be brought back with undoDelete until purged. */
   delete(id: string): void {
-    this.guard(() => {
+    this.write(() => {
       const documentId = checkDocumentId(id)
-      if (this.statements.trash.run(this.now(), documentId).changes === 0) throw this.notFound(documentId)
+      if (this.sql(SQL.trash).run(this.now(), documentId).changes === 0) throw this.notFound(documentId)
     })
   }
 
   undoDelete(id: string): void {
-    this.guard(() => {
+    this.write(() => {
       const documentId = checkDocumentId(id)
-      if (this.statements.untrash.run(documentId).changes === 0) {
+      if (this.sql(SQL.untrash).run(documentId).changes === 0) {
         throw new StoreError('not-found', `Document ${documentId} is not in the trash`)
       }
     })
@@ -276,21 +274,21 @@ export class DocumentStore {
 
   /** Erases, with their revisions, the documents deleted at least `olderThanMs` ago. Returns how many. */
   purgeDeleted(olderThanMs: number): number {
-    return this.guard(() => this.statements.purge.run(this.now() - checkAge(olderThanMs)).changes)
+    return this.write(() => this.sql(SQL.purge).run(this.now() - checkAge(olderThanMs)).changes)
   }
 
   /** A live document's revisions, newest first. */
   revisions(id: string): RevisionSummary[] {
     return this.guard(() => {
       const documentId = checkDocumentId(id)
-      if (!this.statements.exists.get(documentId)) throw this.notFound(documentId)
-      return (this.statements.revisions.all(documentId) as RevisionRow[]).map(toRevisionSummary)
+      if (!this.sql(SQL.exists).get(documentId)) throw this.notFound(documentId)
+      return (this.sql(SQL.revisions).all(documentId) as RevisionRow[]).map(toRevisionSummary)
     })
   }
 
   revision(revisionId: number): Revision {
     return this.guard(() => {
-      const row = this.statements.revision.get(checkRevisionId(revisionId)) as Required<RevisionRow> | undefined
+      const row = this.sql(SQL.revision).get(checkRevisionId(revisionId)) as Required<RevisionRow> | undefined
       if (!row) throw new StoreError('not-found', `No revision ${revisionId} (or its document was deleted)`)
       return { ...toRevisionSummary(row), body: row.body, gaps: JSON.parse(row.gaps) as GapMark[] }
     })
@@ -298,57 +296,62 @@ export class DocumentStore {
 
   /** Sets the content back to a revision, after keeping the current content as a 'restore' revision (undoable). */
   restore(id: string, revisionId: number): StoredDocument {
-    return this.guard(() => {
+    return this.write(() => {
       const documentId = checkDocumentId(id)
       const target = checkRevisionId(revisionId)
-      return this.transaction(() => {
-        const revision = this.statements.revision.get(target) as Required<RevisionRow> | undefined
-        if (!revision || revision.document_id !== documentId) {
-          throw new StoreError('not-found', `Document ${documentId} has no revision ${target}`)
-        }
-        // The revision query only finds revisions of live documents, so the document is there to snapshot.
-        const now = this.now()
-        this.statements.snapshot.get(now, 'restore', documentId)
-        const row = this.statements.update.get(
-          revision.title,
-          titleKey(revision.title),
-          revision.body,
-          revision.gaps,
-          revision.words,
-          now,
-          null,
-          documentId
-        ) as DocumentRow
-        return toDocument(row)
-      })
+      const revision = this.sql(SQL.revision).get(target) as Required<RevisionRow> | undefined
+      if (!revision || revision.document_id !== documentId) {
+        throw new StoreError('not-found', `Document ${documentId} has no revision ${target}`)
+      }
+      // The revision query only finds revisions of live documents, so the document is there to snapshot.
+      const now = this.now()
+      this.sql(SQL.snapshot).get(now, 'restore', documentId)
+      const row = this.sql(SQL.update).get(
+        revision.title,
+        titleKey(revision.title),
+        revision.body,
+        revision.gaps,
+        revision.words,
+        now,
+        null,
+        documentId
+      ) as DocumentRow
+      return toDocument(row)
     })
   }
 
   /** A setting's value, or undefined if it was never set. */
   getSetting(key: string): JsonValue | undefined {
     return this.guard(() => {
-      const row = this.statements.getSetting.get(checkSettingKey(key)) as { value: string } | undefined
+      const row = this.sql(SQL.getSetting).get(checkSettingKey(key)) as { value: string } | undefined
       return row ? (JSON.parse(row.value) as JsonValue) : undefined
     })
   }
 
   setSetting(key: string, value: JsonValue): void {
-    this.guard(() => {
+    this.write(() => {
       const cleanKey = checkSettingKey(key)
-      this.statements.setSetting.run(cleanKey, serializeSetting(cleanKey, value))
+      this.sql(SQL.setSetting).run(cleanKey, serializeSetting(cleanKey, value))
     })
   }
 
-  /** Closes the database (SQLite checkpoints the WAL into the file). Further calls fail; closing again is a no-op. */
+  /** Closes the database. Further calls fail; closing again is a no-op. */
   close(): void {
     if (this.closed) return
     this.closed = true
-    this.db.close()
+    try {
+      // Fold the WAL into the database file, so the file alone (a copy, a backup) holds every document.
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    } catch {
+      // Nothing is lost: the WAL keeps the data and the next open checkpoints it.
+    } finally {
+      this.db.close()
+    }
   }
 
   private writeContent(id: string, content: DocumentContent, explicitSave: boolean): StoredDocument {
     const now = this.now()
-    const row = this.statements.update.get(
+    const row = this.sql(SQL.update).get(
       content.title,
       titleKey(content.title),
       content.body,
@@ -363,25 +366,33 @@ export class DocumentStore {
   }
 
   private notFound(id: string): StoreError {
-    const trashed = this.statements.trashed.get(id) !== undefined
+    const trashed = this.sql(SQL.trashed).get(id) !== undefined
     return new StoreError(
       'not-found',
       trashed ? `Document ${id} is in the trash (undo the delete to use it)` : `No document with id ${id}`
     )
   }
 
-  /** BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a lock upgrade. */
-  private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE')
-    try {
-      const result = work()
-      this.db.exec('COMMIT')
-      return result
-    } catch (error) {
-      // SQLite rolls back by itself after some failures (a full disk, for one): only roll back what is still open.
-      if (this.db.inTransaction) this.db.exec('ROLLBACK')
-      throw error
-    }
+  // Prepared per call, not cached: with libsql 0.5.29 a statement whose step failed (a full disk) keeps failing
+  // when reused. Preparing costs microseconds.
+  private sql(source: string): Database.Statement {
+    return this.db.prepare(source)
+  }
+
+  /** Runs `work` in one write transaction: all of it is committed (durably) when this returns, or none of it. */
+  private write<T>(work: () => T): T {
+    return this.guard(() => {
+      this.db.exec('BEGIN IMMEDIATE')
+      try {
+        const result = work()
+        this.db.exec('COMMIT')
+        return result
+      } catch (error) {
+        // SQLite rolls back by itself after some failures (a full disk, for one): only roll back what is open.
+        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        throw error
+      }
+    })
   }
 
   private guard<T>(operation: () => T): T {
@@ -394,49 +405,37 @@ export class DocumentStore {
   }
 }
 
-function prepareStatements(db: Database.Database) {
-  return {
-    listAll: db.prepare(
-      'SELECT id, title, updated_at, words FROM documents WHERE deleted_at IS NULL ORDER BY updated_at DESC, rowid DESC'
-    ),
-    // instr, not LIKE: no wildcard escaping, and the key is already case folded.
-    search: db.prepare(
-      'SELECT id, title, updated_at, words FROM documents WHERE deleted_at IS NULL AND instr(title_key, ?) > 0 ' +
-        'ORDER BY updated_at DESC, rowid DESC'
-    ),
-    insert: db.prepare(
-      'INSERT INTO documents (id, title, title_key, body, gaps, words, created_at, updated_at) ' +
-        `VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${DOCUMENT_COLUMNS}`
-    ),
-    get: db.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND deleted_at IS NULL`),
-    exists: db.prepare('SELECT 1 FROM documents WHERE id = ? AND deleted_at IS NULL'),
-    trashed: db.prepare('SELECT 1 FROM documents WHERE id = ? AND deleted_at IS NOT NULL'),
-    // saved_at: a new time on an explicit save, unchanged (NULL bound) otherwise.
-    update: db.prepare(
-      'UPDATE documents SET title = ?, title_key = ?, body = ?, gaps = ?, words = ?, updated_at = ?, ' +
-        'saved_at = coalesce(?, saved_at) WHERE id = ? AND deleted_at IS NULL ' +
-        `RETURNING ${DOCUMENT_COLUMNS}`
-    ),
-    rename: db.prepare(
-      'UPDATE documents SET title = ?, title_key = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL ' +
-        `RETURNING ${DOCUMENT_COLUMNS}`
-    ),
-    snapshot: db.prepare(
-      'INSERT INTO revisions (document_id, created_at, reason, title, body, gaps, words) ' +
-        'SELECT id, ?, ?, title, body, gaps, words FROM documents WHERE id = ? AND deleted_at IS NULL ' +
-        `RETURNING ${REVISION_SUMMARY_COLUMNS}`
-    ),
-    trash: db.prepare('UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
-    untrash: db.prepare('UPDATE documents SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL'),
-    purge: db.prepare('DELETE FROM documents WHERE deleted_at IS NOT NULL AND deleted_at <= ?'),
-    revisions: db.prepare(`SELECT ${REVISION_SUMMARY_COLUMNS} FROM revisions WHERE document_id = ? ORDER BY id DESC`),
-    revision: db.prepare(
-      `SELECT r.id, r.document_id, r.created_at, r.reason, r.title, r.words, r.body, r.gaps FROM revisions r ` +
-        'JOIN documents d ON d.id = r.document_id WHERE r.id = ? AND d.deleted_at IS NULL'
-    ),
-    getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
-    setSetting: db.prepare(
-      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'
-    )
-  }
+const SQL = {
+  listAll:
+    'SELECT id, title, updated_at, words FROM documents WHERE deleted_at IS NULL ORDER BY updated_at DESC, rowid DESC',
+  // instr, not LIKE: no wildcard escaping, and the key is already case folded.
+  search:
+    'SELECT id, title, updated_at, words FROM documents WHERE deleted_at IS NULL AND instr(title_key, ?) > 0 ' +
+    'ORDER BY updated_at DESC, rowid DESC',
+  insert:
+    'INSERT INTO documents (id, title, title_key, body, gaps, words, created_at, updated_at) ' +
+    `VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${DOCUMENT_COLUMNS}`,
+  get: `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND deleted_at IS NULL`,
+  exists: 'SELECT 1 FROM documents WHERE id = ? AND deleted_at IS NULL',
+  trashed: 'SELECT 1 FROM documents WHERE id = ? AND deleted_at IS NOT NULL',
+  // saved_at: a new time on an explicit save, unchanged (NULL bound) otherwise.
+  update:
+    'UPDATE documents SET title = ?, title_key = ?, body = ?, gaps = ?, words = ?, updated_at = ?, ' +
+    `saved_at = coalesce(?, saved_at) WHERE id = ? AND deleted_at IS NULL RETURNING ${DOCUMENT_COLUMNS}`,
+  rename:
+    'UPDATE documents SET title = ?, title_key = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL ' +
+    `RETURNING ${DOCUMENT_COLUMNS}`,
+  snapshot:
+    'INSERT INTO revisions (document_id, created_at, reason, title, body, gaps, words) ' +
+    'SELECT id, ?, ?, title, body, gaps, words FROM documents WHERE id = ? AND deleted_at IS NULL ' +
+    `RETURNING ${REVISION_SUMMARY_COLUMNS}`,
+  trash: 'UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL',
+  untrash: 'UPDATE documents SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL',
+  purge: 'DELETE FROM documents WHERE deleted_at IS NOT NULL AND deleted_at <= ?',
+  revisions: `SELECT ${REVISION_SUMMARY_COLUMNS} FROM revisions WHERE document_id = ? ORDER BY id DESC`,
+  revision:
+    'SELECT r.id, r.document_id, r.created_at, r.reason, r.title, r.words, r.body, r.gaps FROM revisions r ' +
+    'JOIN documents d ON d.id = r.document_id WHERE r.id = ? AND d.deleted_at IS NULL',
+  getSetting: 'SELECT value FROM settings WHERE key = ?',
+  setSetting: 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'
 }

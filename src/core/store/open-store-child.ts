@@ -1,0 +1,14 @@
+// Child process for store-errors.test.ts: opens the store in a folder (argv[2]) and prints what happened as JSON.
+// It runs as another user when the tests run as root, since root may write anywhere.
+import { DocumentStore } from './document-store'
+import { StoreError } from './errors'
+
+try {
+  const store = DocumentStore.open(process.argv[2])
+  const titles = store.list().map((doc) => doc.title)
+  store.close()
+  console.log(JSON.stringify({ ok: true, titles }))
+} catch (error) {
+  if (!(error instanceof StoreError)) throw error
+  console.log(JSON.stringify({ ok: false, code: error.code, message: error.message }))
+}
