@@ -128,7 +128,10 @@ def cmd_model(args):
     training = dict(objective=ckpt["args"]["objective"], steps=s["step"], tokens_seen=s["tokens"],
                     body_tokens_seen=s["body_tokens"], train_minutes=round(s["train_time"] / 60, 2))
     heldout = s["evals"][-1]["val"] if s["evals"] else {}
-    meta = export_dir(model, args.out, ckpt["tokenizer"], ckpt["task"], training, heldout)
+    tokenizer = args.tokenizer or ckpt["tokenizer"]
+    if not os.path.isabs(tokenizer):
+        tokenizer = os.path.join(os.path.dirname(HERE), tokenizer)
+    meta = export_dir(model, args.out, tokenizer, ckpt["task"], training, heldout)
     print(json.dumps({k: meta[k] for k in ("kind", "vocab_size", "max_len", "parameters", "files")}, indent=1))
 
 
@@ -147,12 +150,13 @@ def train_tiny(sentences, vocab_size, steps=400, seed=0):
     model = Transformer(ModelConfig(vocab_size=vocab_size, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=48))
     opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
     rng = np.random.default_rng(seed)
+    examples = [([], s) for s in sentences] * 8
     for _ in range(steps):
-        for batch in ILMCollator()([([], s) for s in sentences] * 8, rng):
+        for batch in ILMCollator()(examples, rng):
             tok, stop = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
-            opt.zero_grad()
-            (tok + stop).mean().backward()
-            opt.step()
+            ((tok + stop).sum() / len(examples)).backward()
+        opt.step()
+        opt.zero_grad()
     return model.eval()
 
 
@@ -260,6 +264,7 @@ def main():
     m = sub.add_parser("model", help="export a checkpoint")
     m.add_argument("--ckpt", required=True)
     m.add_argument("--out", required=True)
+    m.add_argument("--tokenizer", help="tokenizer.json to ship (default: the one the checkpoint names)")
     g = sub.add_parser("golden", help="write the TypeScript engine's fixtures")
     g.add_argument("--out", default="src/core/testdata/tiny-ilm")
     args = p.parse_args()

@@ -34,21 +34,36 @@ def ilm_drop(prompt, body, rng, n=None):
     return dict(ids=ids, bos=bos, n=n, rows=rows, toks=body[dropped], w=np.full(n, 1.0 / max(n, 1)))
 
 
+BATCH_OVERHEAD = 64  # fixed cost of one forward/backward pass, in padded positions (measured on CPU)
+
+
 def group(lengths, micro_tokens, sort=True):
     """Split example indices into micro-batches whose padded size (count x longest) stays <= micro_tokens.
-    Sorting by length first keeps padding small; sort=False keeps the given order (for measurements)."""
-    order = np.argsort(lengths, kind="stable") if sort else np.arange(len(lengths))
-    batches, cur, longest = [], [], 0
-    for i in order:
-        L = max(longest, lengths[i])
-        if cur and (len(cur) + 1) * L > micro_tokens:
-            batches.append(cur)
-            cur, L = [], lengths[i]
-        cur.append(int(i))
-        longest = L
-    if cur:
-        batches.append(cur)
-    return batches
+    sort=True: sort by length and cut the sorted list where padding + BATCH_OVERHEAD per batch is least
+    (exact, by dynamic programming). sort=False: fill batches in the given order (for measurements)."""
+    lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+    if not sort:
+        batches, cur = [], []
+        for i in range(len(lengths)):
+            if cur and (len(cur) + 1) * max(lengths[cur + [i]]) > micro_tokens:
+                batches.append(cur)
+                cur = []
+            cur.append(i)
+        return batches + [cur] if cur else batches
+    order = np.argsort(lengths, kind="stable")
+    sl = lengths[order]
+    n = len(sl)
+    best, cut = np.zeros(n + 1), np.zeros(n + 1, dtype=np.int64)
+    for j in range(1, n + 1):  # best[j]: cheapest split of the j shortest; the last batch is sl[i:j]
+        i = np.arange(max(0, j - max(1, micro_tokens // sl[j - 1])), j)
+        cost = best[i] + (j - i) * sl[j - 1] + BATCH_OVERHEAD
+        k = int(np.argmin(cost))
+        best[j], cut[j] = cost[k], i[k]
+    batches, j = [], n
+    while j > 0:
+        batches.append(order[cut[j]:j].tolist())
+        j = cut[j]
+    return batches[::-1]
 
 
 def pad(seqs):
@@ -70,7 +85,7 @@ def to_device(batch, device):
 class ILMCollator:
     """examples -> list of micro-batches (dicts of tensors). Each example gets its own random drop."""
 
-    def __init__(self, micro_tokens=8192, sort=True, device=None):
+    def __init__(self, micro_tokens=1024, sort=True, device=None):
         self.micro_tokens, self.sort, self.device = micro_tokens, sort, device
 
     def __call__(self, examples, rng):
@@ -93,6 +108,21 @@ class ILMCollator:
         return to_device(out, self.device)
 
 
+class RowLogSumExp(torch.autograd.Function):
+    """logsumexp over the last dim. Autograd's own backward materialises x - lse, its exp and a product;
+    softmax(x) * g is one fused kernel and an in-place multiply (~2.5x faster backward on CPU)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.logsumexp(x, dim=-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return torch.softmax(x, dim=-1).mul_(g.unsqueeze(-1))
+
+
 def ilm_loss(token_logits, stop_logits, batch):
     """Per-example ILM losses, each [B].
 
@@ -105,7 +135,7 @@ def ilm_loss(token_logits, stop_logits, batch):
     targets are sparse (row, token, weight) triples: nothing of size L x V is built besides the logits.
     """
     logits = token_logits.float()
-    row_lse = torch.logsumexp(logits, dim=-1).masked_fill(~batch["allowed"], float("-inf"))
+    row_lse = RowLogSumExp.apply(logits).masked_fill(~batch["allowed"], float("-inf"))
     lse = torch.logsumexp(row_lse, dim=-1)  # [B]
     b = batch["tgt_b"]
     logp = logits[b, batch["tgt_row"], batch["tgt_tok"]] - lse[b]
@@ -117,7 +147,7 @@ def ilm_loss(token_logits, stop_logits, batch):
 class ARCollator:
     """examples -> micro-batches for next-token prediction over `[BOS] body` with the prompt as context."""
 
-    def __init__(self, micro_tokens=8192, sort=True, device=None):
+    def __init__(self, micro_tokens=1024, sort=True, device=None):
         self.micro_tokens, self.sort, self.device = micro_tokens, sort, device
 
     def __call__(self, examples, rng=None):

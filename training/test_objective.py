@@ -2,7 +2,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from objective import BOS, CLS, PAD, ARCollator, ILMCollator, ar_loss, group, ilm_drop, ilm_loss
+from objective import BOS, CLS, PAD, ARCollator, ILMCollator, RowLogSumExp, ar_loss, group, ilm_drop, ilm_loss
 
 
 class FixedDrop:
@@ -134,3 +134,8 @@ def test_ar_targets_and_loss():
     lp = F.log_softmax(logits, -1)
     want = -(lp[0, 1, 13] + lp[1, 2, 10] + lp[1, 3, 11] + lp[1, 4, 12])
     assert n.item() == 4 and torch.allclose(nll, want)
+
+
+def test_row_logsumexp_gradient():
+    x = torch.randn(3, 4, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(RowLogSumExp.apply, (x,))

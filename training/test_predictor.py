@@ -25,14 +25,17 @@ def overfit(steps=300):
     model = Transformer(ModelConfig(vocab_size=25, n_layer=2, n_head=4, d_model=64, d_ff=128, max_len=16))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     rng, collate, losses = np.random.default_rng(0), ILMCollator(), []
+    examples = [([], s) for s in SENTENCES] * 8
     for _ in range(steps):
-        batch = collate([([], s) for s in SENTENCES] * 8, rng)[0]
-        tok, stop = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
-        loss = (tok + stop).mean()
-        opt.zero_grad()
-        loss.backward()
+        excess = 0.0
+        for batch in collate(examples, rng):  # micro-batches of one step
+            tok, stop = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
+            loss = (tok + stop).sum() / len(examples)
+            loss.backward()
+            excess += loss.item() - target_entropy(batch).sum().item() / len(examples)  # over the floor
         opt.step()
-        losses.append(loss.item() - target_entropy(batch).mean().item())  # excess over the floor
+        opt.zero_grad()
+        losses.append(excess)
     return model.eval(), losses
 
 

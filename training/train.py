@@ -51,7 +51,7 @@ class StoryTask:
         with open(os.path.join(args.data, "meta.json")) as f:
             meta = json.load(f)
         self.vocab_size = meta["vocab_size"]
-        self.tokenizer = os.path.join(HERE, meta["tokenizer"])
+        self.tokenizer = meta["tokenizer"]  # relative to the repository root, so checkpoints travel
         self.window = args.max_len - 2
         self.mix = {s: float(w) for s, w in (kv.split(":") for kv in args.mix.split(","))}
         self.train = {s: load_split(args.data, s, "train") for s in self.mix}
@@ -109,7 +109,8 @@ def parse_args(argv=None):
     p.add_argument("--no-tie", action="store_true", help="separate vocabulary head and embedding")
     p.add_argument("--tokens-per-batch", type=int, default=16384, help="body tokens per optimizer step (global)")
     p.add_argument("--batch-size", type=int, default=0, help="examples per step (global); overrides the above")
-    p.add_argument("--micro-tokens", type=int, default=8192, help="padded positions per forward pass")
+    p.add_argument("--micro-tokens", type=int, default=0,
+                   help="padded positions per forward pass (0: 1024 on CPU, where small passes stay in cache; 32768 on CUDA)")
     p.add_argument("--no-group", action="store_true", help="do not sort examples by length into micro-batches")
     p.add_argument("--lr", type=float, default=6e-4)
     p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"])
@@ -226,6 +227,7 @@ def main(argv=None):
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     else:
         device = torch.device(args.device)
+    args.micro_tokens = args.micro_tokens or (32768 if device.type == "cuda" else 1024)
     master = rank == 0
     log = print if master else (lambda *a, **k: None)
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext())
