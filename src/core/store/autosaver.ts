@@ -12,8 +12,10 @@ export interface AutosaverOptions {
   delayMs?: number
   /** Longest an update waits while updates keep coming. */
   maxWaitMs?: number
-  /** A timed write failed. The content stays pending (a later update, flush or dispose retries it) unless the
-   * store refused it for good (invalid content, document gone). */
+  /**
+   * A timed write failed. The content stays pending (a later update, flush or dispose retries it) unless the
+   * store refused it for good (invalid content, document gone). Default: console.error.
+   */
   onError?: (error: unknown, id: string) => void
 }
 

@@ -1,3 +1,11 @@
+// The document store: documents, revisions and settings in one SQLite file in the user-data folder.
+//
+//   const store = DocumentStore.open(app.getPath('userData'))   // Electron main; the web host passes its folder
+//   const autosaver = new Autosaver(store)                      // update() on edits, flush() before snapshots
+//   …
+//   autosaver.dispose(); store.close()                          // on quit, in this order
+//
+// Every method is synchronous and throws StoreError (code + message) on failure.
 export { DocumentStore, DOCUMENTS_FILE_NAME, type DocumentStoreOptions } from './document-store'
 export { Autosaver, type AutosaverOptions, type DraftWriter } from './autosaver'
 export { StoreError } from './errors'
