@@ -167,6 +167,8 @@ export class IlmModel {
   async forward(sequences: readonly (readonly number[])[]): Promise<ForwardOutput> {
     const batch = sequences.length
     const length = Math.max(...sequences.map((s) => s.length))
+    if (length > this.card.maxLength)
+      throw new Error(`Sequence of ${length} tokens exceeds the model's ${this.card.maxLength}`)
     const inputIds = new Array<number>(batch * length).fill(this.tokenizer.special.pad)
     const positions = new Array<number>(batch * length).fill(0)
     const attentionMask = new Array<number>(batch * length).fill(0)
@@ -189,8 +191,6 @@ export class IlmModel {
     attentionMask: number[]
   }): Promise<ForwardOutput> {
     const { batch, length } = input
-    if (length > this.card.maxLength)
-      throw new Error(`Sequence of ${length} tokens exceeds the model's ${this.card.maxLength}`)
     const dims = [batch, length]
     const tensor = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims)
     const out = await this.session.run({

@@ -1,0 +1,241 @@
+// `npm run --silent bench -- [--json] [--model DIR]`: the engine's speed, measured in one run on this machine.
+//   - median ms per insertion step (one forward pass, batch 1) at 64/128/256/512 tokens;
+//   - FLOPs per step, and the FLOP floor: the same matmul shapes timed alone in the same runtime;
+//   - inserted tokens/s for a one-gap and a three-gap fill with k = 1, 2, 4, 8 insertions per pass;
+//   - the same-size AR baseline's decode ms/token with its key/value cache;
+//   - the ratios the engine's goals are stated in.
+// Baselines are built by bench/make_baselines.py into bench/.cache (random AR weights: speed only).
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import * as ort from 'onnxruntime-node'
+import { fill, IlmModel, type Segment } from '../src/core/engine'
+import { defaultModelDir } from '../src/core/paths'
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    model: { type: 'string' },
+    repeats: { type: 'string', default: '15' }
+  }
+})
+const modelDir = resolve(values.model ?? defaultModelDir())
+const repeats = Number(values.repeats)
+const cache = resolve('bench/.cache')
+const log = (line: string) => values.json || console.log(line)
+
+interface Arch {
+  n_layer: number
+  d_model: number
+  d_ff: number
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[s.length >> 1]!
+}
+
+async function timeIt(run: () => Promise<unknown>, n = repeats): Promise<number> {
+  for (let i = 0; i < 3; i++) await run()
+  const times: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t = performance.now()
+    await run()
+    times.push(performance.now() - t)
+  }
+  return median(times)
+}
+
+function ensureBaselines(): void {
+  const arCard = join(cache, 'ar', 'model.json')
+  const ilm = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
+    architecture: Arch
+    vocab_size: number
+  }
+  if (existsSync(arCard) && existsSync(join(cache, 'matmul.onnx'))) {
+    const ar = JSON.parse(readFileSync(arCard, 'utf8')) as { architecture: Arch; vocab_size: number }
+    const same = (['n_layer', 'd_model', 'd_ff'] as const).every((k) => ar.architecture[k] === ilm.architecture[k])
+    if (same && ar.vocab_size === ilm.vocab_size) return
+  }
+  log('building baselines (bench/make_baselines.py)…')
+  const made = spawnSync('/usr/bin/python3', ['bench/make_baselines.py', '--model', modelDir, '--out', cache], {
+    stdio: values.json ? 'ignore' : 'inherit'
+  })
+  if (made.status !== 0)
+    throw new Error('bench/make_baselines.py failed (it needs /usr/bin/python3 with torch and onnx)')
+}
+
+ensureBaselines()
+const model = await IlmModel.load(modelDir)
+const card = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
+  architecture: Arch
+  vocab_size: number
+  max_len: number
+  parameters: number
+}
+const { n_layer: layers, d_model: d, d_ff: ff } = card.architecture
+const V = card.vocab_size
+log(`model ${modelDir} (${card.parameters} parameters, max length ${card.max_len}) on ${model.provider}`)
+
+// 1. Step time, and FLOPs per step.
+const matmuls = (L: number): [number, number, number, number][] => [
+  // [m, k, n, times per forward]
+  [L, d, 3 * d, layers],
+  [L, d, d, layers],
+  [L, d, ff, layers],
+  [L, ff, d, layers],
+  [L, d, V, 1]
+]
+const flopsPerStep = (L: number) =>
+  matmuls(L).reduce((sum, [m, k, n, times]) => sum + 2 * m * k * n * times, 0) + layers * 2 * 2 * L * L * d
+
+const randomIds = (L: number) =>
+  Array.from({ length: L }, (_, i) => (i === 0 ? 1 : i === 1 ? 2 : 5 + ((i * 7919) % (V - 5))))
+const lengths = [64, 128, 256, 512]
+const stepMs: Record<number, number> = {}
+for (const L of lengths) {
+  // The engine never sends more than the model's maximum; 512 is timed on the raw graph for speed only.
+  const ids = randomIds(L)
+  const input = { batch: 1, length: L, inputIds: ids, positions: ids.map((_, i) => i), attentionMask: ids.map(() => 1) }
+  stepMs[L] = await timeIt(() => model.run(input))
+}
+
+// 2. FLOP floor: each matmul shape of a step, timed alone in onnxruntime (same threads), summed.
+const mm = await ort.InferenceSession.create(join(cache, 'matmul.onnx'), { graphOptimizationLevel: 'all' })
+const mmCache = new Map<string, number>()
+async function matmulMs(m: number, k: number, n: number): Promise<number> {
+  const key = `${m}x${k}x${n}`
+  if (!mmCache.has(key)) {
+    const a = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: m * k }, (_, i) => ((i % 17) - 8) / 8),
+      [m, k]
+    )
+    const b = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: k * n }, (_, i) => ((i % 13) - 6) / 6),
+      [k, n]
+    )
+    mmCache.set(key, await timeIt(() => mm.run({ a, b })))
+  }
+  return mmCache.get(key)!
+}
+const floorMs: Record<number, number> = {}
+const bestGflops: Record<number, number> = {}
+for (const L of lengths) {
+  let total = 0
+  let best = 0
+  for (const [m, k, n, times] of matmuls(L)) {
+    const ms = await matmulMs(m, k, n)
+    total += ms * times
+    best = Math.max(best, (2 * m * k * n) / (ms * 1e6))
+  }
+  // Attention's L×L products are not timed separately: charged at the best rate seen.
+  floorMs[L] = total + (layers * 4 * L * L * d) / (best * 1e6)
+  bestGflops[L] = best
+}
+
+// 3. Insertion throughput on a fill with the real loop (stop head off, fixed budget).
+const passage =
+  'The rain had not stopped for three days, and the river below the mill ran brown and loud. Martha stood at the ' +
+  'window with the lamp in her hand, counting the boats that passed, and wondering whether her brother would come ' +
+  'home before the bridge went under. At last she heard a knock at the door.'
+const words = passage.split(' ')
+const cut = (parts: number): Segment[] =>
+  Array.from({ length: parts }, (_, i) =>
+    words.slice(Math.floor((i * words.length) / parts), Math.floor(((i + 1) * words.length) / parts)).join(' ')
+  ).flatMap((text, i): Segment[] =>
+    i === 0
+      ? [{ kind: 'text', text }]
+      : [
+          { kind: 'gap', gap: { id: `g${i}` } },
+          { kind: 'text', text: ' ' + text }
+        ]
+  )
+const budget = 48
+const throughput: Record<string, number> = {}
+for (const gaps of [1, 3]) {
+  for (const k of [1, 2, 4, 8]) {
+    const segments = cut(gaps + 1)
+    const t = performance.now()
+    let inserted = 0
+    for await (const _event of fill(model, segments, { seed: 1, stopThreshold: 1, maxTokens: budget, parallel: k }))
+      inserted++
+    throughput[`${gaps}gap_k${k}`] = inserted / ((performance.now() - t) / 1000)
+  }
+}
+
+// 4. AR decode with its key/value cache: a 128-token prompt, then one token per call.
+const ar = await ort.InferenceSession.create(join(cache, 'ar', 'decoder_with_past.onnx'), {
+  graphOptimizationLevel: 'all'
+})
+const headDim =
+  d /
+  (JSON.parse(readFileSync(join(cache, 'ar', 'model.json'), 'utf8')) as { architecture: { n_head: number } })
+    .architecture.n_head
+const heads = d / headDim
+const i64 = (xs: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(xs, BigInt), dims)
+const emptyPast: Record<string, ort.Tensor> = {}
+for (let l = 0; l < layers; l++) {
+  emptyPast[`past_key_${l}`] = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim])
+  emptyPast[`past_value_${l}`] = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim])
+}
+const prompt = randomIds(128)
+let out = await ar.run({
+  input_ids: i64(prompt, [1, 128]),
+  positions: i64(
+    prompt.map((_, i) => i),
+    [1, 128]
+  ),
+  attention_mask: i64(
+    prompt.map(() => 1),
+    [1, 128]
+  ),
+  ...emptyPast
+})
+const perToken: number[] = []
+for (let step = 0; step < 64; step++) {
+  const past: Record<string, ort.Tensor> = {}
+  for (let l = 0; l < layers; l++) {
+    past[`past_key_${l}`] = out[`present_key_${l}`]!
+    past[`past_value_${l}`] = out[`present_value_${l}`]!
+  }
+  const total = 128 + step + 1
+  const t = performance.now()
+  out = await ar.run({
+    input_ids: i64([5 + step], [1, 1]),
+    positions: i64([total - 1], [1, 1]),
+    attention_mask: i64(Array(total).fill(1), [1, total]),
+    ...past
+  })
+  perToken.push(performance.now() - t)
+}
+const arMsPerToken = median(perToken)
+const arTokensPerSecond = 1000 / arMsPerToken
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
+const result = {
+  model: modelDir,
+  provider: model.provider,
+  parameters: card.parameters,
+  threads: 'onnxruntime default (all cores)',
+  step_ms: Object.fromEntries(lengths.map((L) => [L, round(stepMs[L]!)])),
+  step_gflops: Object.fromEntries(lengths.map((L) => [L, round(flopsPerStep(L) / 1e9, 3)])),
+  floor_ms: Object.fromEntries(lengths.map((L) => [L, round(floorMs[L]!)])),
+  matmul_best_gflops_per_s: Object.fromEntries(lengths.map((L) => [L, round(bestGflops[L]!, 1)])),
+  step_over_floor: Object.fromEntries(lengths.map((L) => [L, round(stepMs[L]! / floorMs[L]!)])),
+  insert_tokens_per_s: Object.fromEntries(Object.entries(throughput).map(([k, v]) => [k, round(v, 1)])),
+  ar_decode_ms_per_token: round(arMsPerToken),
+  ar_tokens_per_s: round(arTokensPerSecond, 1),
+  insert_over_ar: Object.fromEntries(Object.entries(throughput).map(([k, v]) => [k, round(v / arTokensPerSecond)])),
+  goals: {
+    'step_over_floor<=1.3': stepMs[256]! / floorMs[256]! <= 1.3,
+    'insert_k>1_over_ar>=0.5': Object.entries(throughput).some(
+      ([k, v]) => !k.endsWith('k1') && v / arTokensPerSecond >= 0.5
+    )
+  }
+}
+if (values.json) console.log(JSON.stringify(result))
+else console.log(JSON.stringify(result, null, 2))
+await model.dispose()
