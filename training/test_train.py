@@ -16,7 +16,7 @@ def synthetic_data(root, vocab=300):
             lengths = rng.integers(5, 120, size=n_docs)
             rng.integers(5, vocab, size=lengths.sum()).astype(np.uint16).tofile(root / source / f"{split}.bin")
             np.save(root / source / f"{split}.docs.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
-    (root / "meta.json").write_text(json.dumps({"vocab_size": vocab, "tokenizer": "tokenizers/bpe4k/tokenizer.json"}))
+    (root / "meta.json").write_text(json.dumps({"vocab_size": vocab, "tokenizer": "training/tokenizers/bpe4k/tokenizer.json"}))
 
 
 def test_train_resume_and_ar(tmp_path):
