@@ -1,0 +1,383 @@
+// Every format is read back with a reader that shares no code with its writer (see test-readers.ts) and compared
+// with the text we expect, written out by hand here rather than computed by our own parser.
+import JSZip from 'jszip'
+import { describe, expect, it } from 'vitest'
+import { MAX_BODY_BYTES } from '../../shared/documents'
+import { findPdfFonts } from './fonts'
+import { ExportError, exportDocuments, importDocument, type ExportFormat } from './index'
+import type { Run } from './markup'
+import {
+  docxParagraphs,
+  firstZipEntry,
+  isMissing,
+  missingTools,
+  pdfFonts,
+  pdfInfo,
+  pdfText,
+  xmlProblems,
+  xmlText,
+  type DocxParagraph
+} from './test-readers'
+
+const TITLE = 'The Lighthouse: a “Draft”'
+const AUTHOR = 'Ana Pérez-Øster'
+const UNICODE_LINE =
+  '“Curly quotes,” she said — and ‘apostrophes’… café, über, año, Ærøskøbing, Łódź, Ελληνικά, кириллица.'
+const BODY = [
+  UNICODE_LINE,
+  '',
+  '*Italic* and **bold** and ***both***; 5*3 stays literal.',
+  'A soft line break keeps the paragraph.',
+  '',
+  '* * *',
+  '',
+  '# A heading',
+  '',
+  'Escaped \\*stars\\* & <angle> brackets.'
+].join('\n')
+const DOCUMENT = { title: TITLE, body: BODY }
+
+const plain = (text: string): Run => ({ text, italic: false, bold: false })
+const EMPHASIS_RUNS: Run[] = [
+  { text: 'Italic', italic: true, bold: false },
+  plain(' and '),
+  { text: 'bold', italic: false, bold: true },
+  plain(' and '),
+  { text: 'both', italic: true, bold: true },
+  plain('; 5*3 stays literal.\nA soft line break keeps the paragraph.')
+]
+const EMPHASIS_TEXT = 'Italic and bold and both; 5*3 stays literal.\nA soft line break keeps the paragraph.'
+const LAST_TEXT = 'Escaped *stars* & <angle> brackets.'
+/** The visible text of BODY, block by block. */
+const BODY_TEXTS = [UNICODE_LINE, EMPHASIS_TEXT, '* * *', 'A heading', LAST_TEXT]
+
+const options = { author: AUTHOR }
+const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+const mergeRuns = (runs: readonly Run[]): Run[] =>
+  runs.reduce<Run[]>((merged, run) => {
+    const last = merged[merged.length - 1]
+    if (last && last.italic === run.italic && last.bold === run.bold) last.text += run.text
+    else merged.push({ ...run })
+    return merged
+  }, [])
+const paragraphText = (paragraph: DocxParagraph): string => paragraph.runs.map((run) => run.text).join('')
+
+const noXmllint = missingTools(['xmllint'], 'libxml2-utils')
+const noPoppler = missingTools(['pdftotext', 'pdffonts', 'pdfinfo'], 'poppler-utils')
+const noPdfFont = isMissing(
+  findPdfFonts() === undefined,
+  'a serif TrueType family for PDF',
+  'fonts-dejavu-core fonts-dejavu-extra'
+)
+
+describe('Markdown', () => {
+  it('writes front matter and the body exactly as written', async () => {
+    const markdown = decode(await exportDocuments([DOCUMENT], 'md', options))
+    expect(markdown).toBe(`---\ntitle: "The Lighthouse: a “Draft”"\nauthor: "Ana Pérez-Øster"\n---\n\n${BODY}\n`)
+  })
+
+  it('imports back to the same title and body', async () => {
+    const bytes = await exportDocuments([DOCUMENT], 'md', options)
+    expect(await importDocument(bytes, 'whatever.md')).toEqual({ title: TITLE, body: BODY, warnings: [] })
+  })
+})
+
+describe('plain text', () => {
+  it('drops emphasis markers and centres scene breaks', async () => {
+    const text = decode(await exportDocuments([DOCUMENT], 'txt', options))
+    expect(text).toBe(
+      [
+        TITLE,
+        '='.repeat(TITLE.length),
+        AUTHOR,
+        '',
+        UNICODE_LINE,
+        '',
+        EMPHASIS_TEXT,
+        '',
+        ' '.repeat(33) + '* * *',
+        '',
+        'A heading',
+        '---------',
+        '',
+        LAST_TEXT,
+        ''
+      ].join('\n')
+    )
+  })
+
+  it('imports back to the same text, without the emphasis', async () => {
+    const bytes = await exportDocuments([DOCUMENT], 'txt', options)
+    const imported = await importDocument(bytes, 'story.txt')
+    expect(imported.title).toBe(TITLE)
+    expect(imported.body).toBe(BODY.replace(/\*(Italic)\*|\*\*(bold)\*\*|\*\*\*(both)\*\*\*/g, '$1$2$3'))
+  })
+})
+
+describe('DOCX', () => {
+  async function exportDocx(documents = [DOCUMENT], title?: string): Promise<JSZip> {
+    return JSZip.loadAsync(await exportDocuments(documents, 'docx', { ...options, title }))
+  }
+  const part = async (zip: JSZip, name: string): Promise<string> => {
+    const file = zip.file(name)
+    if (!file) throw new Error(`${name} is missing`)
+    return file.async('string')
+  }
+
+  it('holds title, author, paragraphs, emphasis runs and a centred scene break in word/document.xml', async () => {
+    const zip = await exportDocx()
+    const paragraphs = docxParagraphs(await part(zip, 'word/document.xml'))
+    expect(paragraphs.map((p) => [p.style, paragraphText(p)])).toEqual([
+      ['Title', TITLE],
+      ['InlayAuthor', AUTHOR],
+      [undefined, UNICODE_LINE],
+      [undefined, EMPHASIS_TEXT],
+      ['InlaySceneBreak', '* * *'],
+      ['Heading1', 'A heading'],
+      [undefined, LAST_TEXT]
+    ])
+    expect(mergeRuns(paragraphs[3]!.runs)).toEqual(EMPHASIS_RUNS)
+    const styles = await part(zip, 'word/styles.xml')
+    expect(styles).toMatch(
+      /<w:style [^>]*w:styleId="InlaySceneBreak"[^>]*>(?:(?!<\/w:style>)[\s\S])*<w:jc w:val="center"\/>/
+    )
+  })
+
+  it('puts title and author in the core properties and a page number in the footer', async () => {
+    const zip = await exportDocx()
+    const core = await part(zip, 'docProps/core.xml')
+    expect(xmlText(/<dc:title>([\s\S]*?)<\/dc:title>/.exec(core)![1]!)).toBe(TITLE)
+    expect(xmlText(/<dc:creator>([\s\S]*?)<\/dc:creator>/.exec(core)![1]!)).toBe(AUTHOR)
+    const footers = zip.file(/^word\/footer\d*\.xml$/)
+    expect(footers.length).toBe(1)
+    expect(await footers[0]!.async('string')).toMatch(/PAGE/)
+  })
+
+  it.skipIf(noXmllint)('is well-formed XML in every part', async () => {
+    const zip = await exportDocx()
+    const parts = zip.file(/\.(xml|rels)$/)
+    expect(parts.length).toBeGreaterThan(5)
+    for (const file of parts) expect(xmlProblems(await file.async('string')), file.name).toBe('')
+  })
+
+  it('imports back (through mammoth) to the same title and body', async () => {
+    const bytes = await exportDocuments([DOCUMENT], 'docx', options)
+    expect(await importDocument(bytes, 'story.docx')).toEqual({ title: TITLE, body: BODY, warnings: [] })
+  })
+
+  it('gives each of several documents a Heading 1 on a new page, and demotes their headings', async () => {
+    const zip = await exportDocx([DOCUMENT, { title: 'Second', body: 'Two.' }], 'The Book')
+    const xml = await part(zip, 'word/document.xml')
+    const paragraphs = docxParagraphs(xml)
+    expect(paragraphs.filter((p) => p.style?.startsWith('Heading')).map((p) => [p.style, paragraphText(p)])).toEqual([
+      ['Heading1', TITLE],
+      ['Heading2', 'A heading'],
+      ['Heading1', 'Second']
+    ])
+    expect(paragraphs[0]).toMatchObject({ style: 'Title', runs: [plain('The Book')] })
+    expect(xml.match(/<w:pageBreakBefore\/>/g)?.length).toBe(1)
+  })
+})
+
+describe.skipIf(noPoppler || noPdfFont)('PDF (read with poppler)', () => {
+  /** pdftotext breaks lines where the layout does; compare without whitespace. */
+  const squeeze = (text: string): string => text.replace(/\s+/g, '')
+
+  it('holds the title, the author and every paragraph, in order, with unicode intact', async () => {
+    const pdf = await exportDocuments([DOCUMENT], 'pdf', options)
+    const text = squeeze(pdfText(pdf))
+    let position = -1
+    for (const expected of [TITLE, AUTHOR, ...BODY_TEXTS]) {
+      const found = text.indexOf(squeeze(expected), position + 1)
+      expect(found, `“${expected}” after position ${position}`).toBeGreaterThan(position)
+      position = found
+    }
+    expect(pdfInfo(pdf)).toMatchObject({ Title: TITLE, Author: AUTHOR })
+  })
+
+  it('embeds the regular, italic, bold and bold italic faces and no standard font', async () => {
+    const fonts = pdfFonts(await exportDocuments([DOCUMENT], 'pdf', options))
+    expect(fonts.length).toBe(4)
+    expect(fonts.filter((name) => /italic|oblique/i.test(name) && !/bold/i.test(name)).length).toBe(1)
+    expect(fonts.filter((name) => /bold/i.test(name) && !/italic|oblique/i.test(name)).length).toBe(1)
+    expect(fonts.filter((name) => /bold/i.test(name) && /italic|oblique/i.test(name)).length).toBe(1)
+    expect(fonts.some((name) => /helvetica|times-roman/i.test(name))).toBe(false)
+  })
+
+  it('uses the italic and bold faces exactly where the text has them', async () => {
+    const facesOf = async (body: string): Promise<string[]> =>
+      pdfFonts(await exportDocuments([{ title: 'T', body }], 'pdf', { author: '' }))
+        .map((name) => (/bold/i.test(name) ? 'b' : '') + (/italic|oblique/i.test(name) ? 'i' : ''))
+        .sort()
+    // The title is bold; the author, left out here, would be italic.
+    expect(await facesOf('Plain only.')).toEqual(['', 'b'])
+    expect(await facesOf('Plain and *italic*.')).toEqual(['', 'b', 'i'])
+    expect(await facesOf('Plain and ***both***.')).toEqual(['', 'b', 'bi'])
+  })
+
+  it('numbers every page', async () => {
+    const paragraph = 'Lorem ipsum dolor sit amet, “consectetur” adipiscing elit — sed do eiusmod tempor. '.repeat(8)
+    const long = { title: 'Long', body: Array.from({ length: 30 }, () => paragraph).join('\n\n') }
+    const pdf = await exportDocuments([long], 'pdf', options)
+    const pages = Number(pdfInfo(pdf).Pages)
+    expect(pages).toBeGreaterThanOrEqual(3)
+    for (let page = 1; page <= pages; page++) expect(pdfText(pdf, page).trim().split(/\s+/).pop()).toBe(String(page))
+  })
+
+  it('starts each of several documents on a new page under its title', async () => {
+    const pdf = await exportDocuments([DOCUMENT, { title: 'Second chapter', body: 'Two.' }], 'pdf', {
+      ...options,
+      title: 'The Book'
+    })
+    expect(Number(pdfInfo(pdf).Pages)).toBe(2)
+    expect(squeeze(pdfText(pdf, 1))).toContain(squeeze(`The Book ${AUTHOR} ${TITLE}`))
+    expect(squeeze(pdfText(pdf, 2))).toBe(squeeze('Second chapter Two. 2'))
+  })
+
+  it('refuses clearly when the font files cannot be read', async () => {
+    const missing = {
+      regular: '/nonexistent/a.ttf',
+      italic: '/nonexistent/b.ttf',
+      bold: '/x.ttf',
+      boldItalic: '/y.ttf'
+    }
+    await expect(exportDocuments([DOCUMENT], 'pdf', { ...options, pdfFonts: missing })).rejects.toMatchObject({
+      reason: 'font-missing',
+      message: expect.stringContaining('/nonexistent/a.ttf')
+    })
+  })
+})
+
+describe('EPUB (read by unzipping)', () => {
+  async function readEpub(bytes: Uint8Array): Promise<{ zip: JSZip; opf: string; chapters: string[] }> {
+    const zip = await JSZip.loadAsync(bytes)
+    const container = await zip.file('META-INF/container.xml')!.async('string')
+    const opfPath = /<rootfile\b[^>]*full-path="([^"]+)"[^>]*media-type="application\/oebps-package\+xml"/.exec(
+      container
+    )![1]!
+    const opf = await zip.file(opfPath)!.async('string')
+    const base = opfPath.includes('/') ? opfPath.slice(0, opfPath.lastIndexOf('/') + 1) : ''
+    const items = new Map<string, { href: string; nav: boolean }>()
+    for (const [item] of opf.matchAll(/<item\b[^>]*>/g)) {
+      const id = /\bid="([^"]+)"/.exec(item)![1]!
+      items.set(id, { href: /\bhref="([^"]+)"/.exec(item)![1]!, nav: /properties="[^"]*\bnav\b/.test(item) })
+    }
+    const spine = [...opf.matchAll(/<itemref\b[^>]*idref="([^"]+)"/g)].map(([, id]) => items.get(id!)!)
+    const chapters = await Promise.all(
+      spine.filter((item) => !item.nav).map((item) => zip.file(base + item.href)!.async('string'))
+    )
+    return { zip, opf, chapters }
+  }
+  /** The visible blocks of a chapter: headings and paragraphs, as text. */
+  const chapterBlocks = (xhtml: string): string[] =>
+    [...xhtml.matchAll(/<(h[1-6]|p)\b[^>]*>([\s\S]*?)<\/\1>/g)].map(([, , inner]) => xmlText(inner!))
+
+  it('starts with an uncompressed mimetype entry (OCF), read from the raw ZIP header', async () => {
+    const bytes = await exportDocuments([DOCUMENT], 'epub', options)
+    expect(firstZipEntry(bytes)).toEqual({
+      name: 'mimetype',
+      stored: true,
+      extraLength: 0,
+      content: 'application/epub+zip'
+    })
+  })
+
+  it('has a container pointing at a package with title, author and language', async () => {
+    const { opf } = await readEpub(await exportDocuments([DOCUMENT], 'epub', { ...options, language: 'fr' }))
+    expect(xmlText(/<dc:title>([\s\S]*?)<\/dc:title>/.exec(opf)![1]!)).toBe(TITLE)
+    expect(xmlText(/<dc:creator\b[^>]*>([\s\S]*?)<\/dc:creator>/.exec(opf)![1]!)).toBe(AUTHOR)
+    expect(/<dc:language>([^<]*)<\/dc:language>/.exec(opf)![1]).toBe('fr')
+  })
+
+  it('has one chapter per document, in order, with the same text and emphasis', async () => {
+    const second = { title: 'Ünter “Zwei”', body: 'Zweite — *Seite*.' }
+    const { chapters } = await readEpub(
+      await exportDocuments([DOCUMENT, second], 'epub', { ...options, title: 'Book' })
+    )
+    expect(chapters.map(chapterBlocks)).toEqual([
+      [TITLE, ...BODY_TEXTS],
+      ['Ünter “Zwei”', 'Zweite — Seite.']
+    ])
+    expect(chapters[0]).toMatch(/<em>Italic<\/em> and <strong>bold<\/strong> and <strong><em>both<\/em><\/strong>/)
+    expect(chapters[1]).toMatch(/<em>Seite<\/em>/)
+  })
+
+  it.skipIf(noXmllint)('is well-formed XML in every XHTML, OPF, NCX and container file', async () => {
+    const { zip } = await readEpub(await exportDocuments([DOCUMENT, DOCUMENT], 'epub', { ...options, title: 'Book' }))
+    const files = zip.file(/\.(xhtml|opf|ncx|xml)$/)
+    expect(files.length).toBeGreaterThanOrEqual(6)
+    for (const file of files) expect(xmlProblems(await file.async('string')), file.name).toBe('')
+  })
+})
+
+describe('several documents in the text formats', () => {
+  const documents = [DOCUMENT, { title: 'Second', body: 'Two.' }, { title: 'Empty for now', body: '' }]
+
+  it('concatenates Markdown under chapter headings, body headings one level down', async () => {
+    const markdown = decode(await exportDocuments(documents, 'md', { ...options, title: 'Book' }))
+    expect(markdown).toBe(
+      `---\ntitle: "Book"\nauthor: "${AUTHOR}"\n---\n\n# ${TITLE}\n\n${BODY.replace('# A heading', '## A heading')}\n\n` +
+        '# Second\n\nTwo.\n\n# Empty for now\n'
+    )
+  })
+
+  it('underlines chapter titles in plain text', async () => {
+    const text = decode(await exportDocuments(documents, 'txt', { author: '', title: 'Book' }))
+    expect(text.startsWith('Book\n====\n\n')).toBe(true)
+    expect(text.endsWith('Second\n------\n\nTwo.\n\nEmpty for now\n-------------\n')).toBe(true)
+  })
+})
+
+describe('bad input', () => {
+  const formats: ExportFormat[] = ['md', 'txt', 'docx', 'pdf', 'epub']
+
+  it.each(formats)('refuses an empty document in %s', async (format) => {
+    await expect(exportDocuments([{ title: 'Blank', body: ' \n\n \t' }], format, options)).rejects.toMatchObject({
+      name: 'ExportError',
+      reason: 'empty',
+      message: 'Nothing to export: “Blank” is empty.'
+    })
+  })
+
+  it('refuses no documents, and several that are all empty', async () => {
+    await expect(exportDocuments([], 'epub', options)).rejects.toMatchObject({ reason: 'empty' })
+    const empties = [
+      { title: 'A', body: '' },
+      { title: 'B', body: '\n' }
+    ]
+    await expect(exportDocuments(empties, 'epub', { ...options, title: 'Book' })).rejects.toThrow(
+      'Nothing to export: all these documents are empty.'
+    )
+  })
+
+  it('refuses a document over the size limit before doing any work', async () => {
+    const huge = { title: 'Huge', body: 'é'.repeat(MAX_BODY_BYTES / 2 + 1) }
+    const started = performance.now()
+    await expect(exportDocuments([huge], 'pdf', options)).rejects.toThrow(
+      '“Huge” is 5.0 MB; documents over 5.0 MB cannot be exported.'
+    )
+    expect(performance.now() - started).toBeLessThan(1000)
+  })
+
+  it('refuses several documents that are too large together', async () => {
+    const large = { title: 'Large', body: 'x'.repeat(MAX_BODY_BYTES) }
+    await expect(exportDocuments(Array(5).fill(large), 'epub', { ...options, title: 'Series' })).rejects.toMatchObject({
+      reason: 'too-large',
+      message: 'These documents total 25.0 MB; one export holds at most 20.0 MB.'
+    })
+  })
+
+  it('needs a book title for several documents, and a real language tag', async () => {
+    await expect(exportDocuments([DOCUMENT, DOCUMENT], 'epub', options)).rejects.toThrow(
+      'Exporting 2 documents together needs a title for the book.'
+    )
+    await expect(
+      exportDocuments([DOCUMENT], 'epub', { ...options, language: 'english please' })
+    ).rejects.toBeInstanceOf(ExportError)
+  })
+
+  it('falls back to “Untitled” and drops control characters from titles', async () => {
+    const markdown = decode(await exportDocuments([{ title: ' \u0007 ', body: 'Text.' }], 'md', { author: 'A\nB' }))
+    expect(markdown.startsWith('---\ntitle: "Untitled"\nauthor: "A B"\n---\n')).toBe(true)
+  })
+})

@@ -1,0 +1,55 @@
+// Export documents to Markdown, plain text, DOCX, PDF and EPUB; import .txt, .md and .docx files as documents.
+import { makeBook, type ExportableDocument, type ExportFormat, type ExportOptions } from './book'
+import { writeDocx } from './docx'
+import { writeEpub } from './epub'
+import { writeMarkdown } from './markdown'
+import { writePdf } from './pdf'
+import { writePlainText } from './plain-text'
+
+export {
+  EXPORT_FORMATS,
+  isExportFormat,
+  MAX_EXPORT_BYTES,
+  type ExportableDocument,
+  type ExportFormat,
+  type ExportOptions
+} from './book'
+export { ExportError, type ExportErrorReason } from './errors'
+export { checkOutputPath, writeExportFile } from './files'
+export { defaultFontDirs, findPdfFonts, type PdfFontFiles } from './fonts'
+export { IMPORT_EXTENSIONS, importDocument, importFile, type ImportedDocument } from './import'
+export { parseBody, serializeBlocks, type Block, type Run } from './markup'
+
+/** Media types for a save dialog or a browser download. */
+export const EXPORT_MEDIA_TYPES: Record<ExportFormat, string> = {
+  md: 'text/markdown; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  pdf: 'application/pdf',
+  epub: 'application/epub+zip'
+}
+
+/**
+ * The file for `documents` in `format`. One document is one book; several are one book with a chapter each (its title
+ * as the chapter heading), in every format. Throws ExportError for input the user can fix: no text at all, a
+ * document over the size limit, several documents without a book title, no PDF font on this machine.
+ */
+export async function exportDocuments(
+  documents: readonly ExportableDocument[],
+  format: ExportFormat,
+  options: ExportOptions
+): Promise<Uint8Array> {
+  const book = makeBook(documents, options)
+  switch (format) {
+    case 'md':
+      return writeMarkdown(book)
+    case 'txt':
+      return writePlainText(book)
+    case 'docx':
+      return writeDocx(book)
+    case 'pdf':
+      return writePdf(book, options.pdfFonts)
+    case 'epub':
+      return writeEpub(book)
+  }
+}

@@ -1,0 +1,135 @@
+// Readers for the export tests that share no code with the writers: poppler's pdftotext/pdffonts/pdfinfo, libxml2's
+// xmllint, the raw ZIP header, and small regex readers of the XML the formats define. Test-only.
+import { spawnSync } from 'node:child_process'
+import type { Run } from './markup'
+
+const inCI = process.env.CI === 'true' || process.env.CI === '1'
+
+export function onPath(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
+}
+
+/**
+ * True (skip) when something a test needs is missing, after saying so and how to install it; where CI=true a missing
+ * prerequisite fails the run instead.
+ */
+export function isMissing(missing: boolean, what: string, debianPackages: string): boolean {
+  if (missing) {
+    const message = `${what} not found (install with: apt-get install -y ${debianPackages})`
+    if (inCI) throw new Error(`${message}; CI must have it`)
+    console.warn(`export tests skipped: ${message}`)
+  }
+  return missing
+}
+
+export function missingTools(tools: readonly string[], debianPackage: string): boolean {
+  const missing = tools.filter((tool) => !onPath(tool))
+  return isMissing(missing.length > 0, missing.join(', '), debianPackage)
+}
+
+function run(tool: string, args: readonly string[], input?: Uint8Array): string {
+  const result = spawnSync(tool, args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  if (result.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed: ${result.stderr}`)
+  return result.stdout
+}
+
+// ---- PDF (poppler-utils) ----
+
+/** Text of the PDF, or of one page (1-based), as pdftotext reads it. */
+export function pdfText(pdf: Uint8Array, page?: number): string {
+  const range = page === undefined ? [] : ['-f', String(page), '-l', String(page)]
+  return run('pdftotext', [...range, '-enc', 'UTF-8', '-', '-'], pdf)
+}
+
+/** Embedded font names, subset prefix removed: `DejaVuSerif-Italic`. */
+export function pdfFonts(pdf: Uint8Array): string[] {
+  return run('pdffonts', ['-'], pdf)
+    .split('\n')
+    .slice(2)
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.split(/\s+/)[0]!.replace(/^[A-Z]{6}\+/, ''))
+}
+
+export function pdfInfo(pdf: Uint8Array): Record<string, string> {
+  const info: Record<string, string> = {}
+  for (const line of run('pdfinfo', ['-enc', 'UTF-8', '-'], pdf).split('\n')) {
+    const match = /^([^:]+):\s*(.*)$/.exec(line)
+    if (match) info[match[1]!] = match[2]!
+  }
+  return info
+}
+
+// ---- XML ----
+
+/** xmllint's verdict: '' when well-formed, else its complaint. */
+export function xmlProblems(xml: string): string {
+  const result = spawnSync('xmllint', ['--noout', '--nonet', '-'], { input: xml, encoding: 'utf8' })
+  return result.status === 0 ? '' : result.stderr
+}
+
+export function decodeXml(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_entity, name: string) => {
+    const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+    if (name in named) return named[name]!
+    return String.fromCodePoint(name.startsWith('#x') ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10))
+  })
+}
+
+/** Text content of an XML fragment: tags dropped, `<br/>` as a newline, entities decoded. */
+export function xmlText(fragment: string): string {
+  return decodeXml(fragment.replace(/<br\s*\/>/g, '\n').replace(/<[^>]+>/g, ''))
+}
+
+// ---- DOCX: word/document.xml ----
+
+export interface DocxParagraph {
+  style: string | undefined
+  runs: Run[]
+}
+
+const isOn = (properties: string, element: string): boolean => {
+  const match = new RegExp(`<w:${element}(?:\\s+w:val="([^"]*)")?\\s*/>`).exec(properties)
+  return match !== null && !['false', '0', 'off'].includes(match[1] ?? 'true')
+}
+
+/** Paragraphs of the main document part with their style id and runs (italic: w:i, bold: w:b, w:br as newline). */
+export function docxParagraphs(documentXml: string): DocxParagraph[] {
+  const paragraphs: DocxParagraph[] = []
+  for (const [, inner] of documentXml.matchAll(/<w:p(?:\s[^>]*)?>([\s\S]*?)<\/w:p>/g)) {
+    const style = /<w:pStyle w:val="([^"]+)"\s*\/>/.exec(inner!)?.[1]
+    const runs: Run[] = []
+    for (const [, runXml] of inner!.matchAll(/<w:r(?:\s[^>]*)?>([\s\S]*?)<\/w:r>/g)) {
+      const properties = /<w:rPr>([\s\S]*?)<\/w:rPr>/.exec(runXml!)?.[1] ?? ''
+      let text = ''
+      for (const [token, content] of runXml!.matchAll(
+        /<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>|<w:br\b[^>]*\/>|<w:tab\b[^>]*\/>/g
+      )) {
+        text += content !== undefined ? decodeXml(content) : token.startsWith('<w:br') ? '\n' : '\t'
+      }
+      if (text !== '') runs.push({ text, italic: isOn(properties, 'i'), bold: isOn(properties, 'b') })
+    }
+    paragraphs.push({ style, runs })
+  }
+  return paragraphs
+}
+
+// ---- ZIP ----
+
+/** The first entry of a ZIP file read from its local file header at offset 0, as EPUB's OCF requires. */
+export function firstZipEntry(zip: Uint8Array): {
+  name: string
+  stored: boolean
+  extraLength: number
+  content: string
+} {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength)
+  if (view.getUint32(0, true) !== 0x04034b50) throw new Error('not a ZIP local file header at offset 0')
+  const method = view.getUint16(8, true)
+  const size = view.getUint32(18, true)
+  const nameLength = view.getUint16(26, true)
+  const extraLength = view.getUint16(28, true)
+  const decoder = new TextDecoder()
+  const name = decoder.decode(zip.subarray(30, 30 + nameLength))
+  const start = 30 + nameLength + extraLength
+  return { name, stored: method === 0, extraLength, content: decoder.decode(zip.subarray(start, start + size)) }
+}
