@@ -136,15 +136,18 @@ export interface ResponseMap {
 export type Channel = keyof typeof requests
 export type RequestOf<C extends Channel> = z.input<(typeof requests)[C]>
 
-/** One insertion, streamed as the model makes it. `charOffset` counts in the text being filled (see start). */
+/** One insertion, streamed as the model makes it. */
 export interface InsertionEventData {
   alternative: number
   step: number
   gapId: string
+  /** Where `text` goes in the alternative's current text (before this insertion), in the text being filled. */
   charOffset: number
   text: string
   tokenId: number
+  /** softmax(stop logits)[complete] at this step's forward pass. */
   stopProb: number
+  /** A required word placed before generation. */
   required: boolean
 }
 

@@ -6,6 +6,7 @@ import { Rng } from './rng'
 import { logSumExp, maskedRow, pickRows, pickToken, type SamplingOptions } from './sampler'
 import type { TextTokenizer } from './tokenizer'
 import type { ForwardOutput } from './model'
+import type { FilledAlternative, InsertionEventData } from '../../shared/contract'
 
 /** What the loop needs from a model: a batched forward pass and its limits. */
 export interface ForwardModel {
@@ -29,34 +30,10 @@ export interface FillOptions extends Partial<SamplingOptions> {
   signal?: AbortSignal
 }
 
-export interface InsertionEvent {
-  type: 'insert'
-  alternative: number
-  step: number
-  gapId: string
-  /** Where `text` goes in the alternative's current text (before this insertion). */
-  charOffset: number
-  text: string
-  tokenId: number
-  stopProb: number
-  /** A required word placed before generation. */
-  required: boolean
-}
-
-export type StopReason = 'stop' | 'max-tokens' | 'no-slot' | 'aborted'
-
-export interface FilledGap {
-  id: string
-  text: string
-  tokens: number
-}
-
-export interface FilledText {
-  text: string
-  gaps: FilledGap[]
-  steps: number
-  stopReason: StopReason
-}
+/** The engine's results are the contract's types: they cross to the renderer unchanged. */
+export type InsertionEvent = { type: 'insert' } & InsertionEventData
+export type FilledText = FilledAlternative
+export type StopReason = FilledAlternative['stopReason']
 
 export interface FillResult {
   type: 'done'
