@@ -100,13 +100,23 @@ function decodeText(bytes: Uint8Array, fileName: string, warnings: string[]): st
   try {
     text = new TextDecoder(encoding, { fatal: true }).decode(bytes)
   } catch {
-    text = new TextDecoder('windows-1252').decode(bytes)
+    text = decodeWindows1252(bytes)
     warnings.push(`“${fileName}” is not UTF-8; it was read as Windows-1252 (Western European). Check accented letters.`)
   }
   if (text.includes('\u0000')) {
     throw new ExportError('corrupt', `Cannot import “${fileName}”: it is not a text file.`)
   }
   return cleanText(text)
+}
+
+/** Windows-1252's 0x80–0x9F (curly quotes, dashes, …, €); U+FFFD where it has none. */
+const WINDOWS_1252_HIGH = '€\uFFFD‚ƒ„…†‡ˆ‰Š‹Œ\uFFFDŽ\uFFFD\uFFFD‘’“”•–—˜™š›œ\uFFFDžŸ'
+
+/** Node's TextDecoder reads 'windows-1252' as Latin-1, which has control characters where 1252 has punctuation. */
+function decodeWindows1252(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('latin1')
+    .replace(/[\x80-\x9f]/g, (char) => WINDOWS_1252_HIGH[char.charCodeAt(0) - 0x80]!)
 }
 
 const FRONT_MATTER = /^---[ \t]*\n([\s\S]*?)\n(?:---|\.\.\.)[ \t]*(?:\n|$)/

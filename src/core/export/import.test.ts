@@ -1,0 +1,176 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { AlignmentType, Document, HeadingLevel, Packer, Paragraph, TextRun } from 'docx'
+import JSZip from 'jszip'
+import { afterAll, describe, expect, it } from 'vitest'
+import { MAX_BODY_BYTES } from '../../shared/documents'
+import { importDocument, importFile } from './import'
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value)
+const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inlay-import-'))
+afterAll(() => fs.rmSync(tempDir, { recursive: true, force: true }))
+
+describe('plain text', () => {
+  it('keeps asterisks literally, takes the title from the file name and keeps soft breaks', async () => {
+    const imported = await importDocument(
+      text('Hello *world*.\n\nSecond paragraph\nwith a soft break.\n'),
+      'My story.txt'
+    )
+    expect(imported).toEqual({
+      title: 'My story',
+      body: 'Hello \\*world\\*.\n\nSecond paragraph\nwith a soft break.',
+      warnings: []
+    })
+  })
+
+  it('reads a file without blank lines as one paragraph per line', async () => {
+    const imported = await importDocument(text('\nLine one.\r\nLine two.\r\n\r\n'), 'lines.txt')
+    expect(imported.body).toBe('Line one.\n\nLine two.')
+  })
+
+  it('takes a title underlined with =, headings underlined with -, and scene-break lines', async () => {
+    const source = 'The Title\n=========\n\nIntro.\n\nPart Two\n--------\n\nText.\n\n***\n\nEnd — fin.'
+    expect(await importDocument(text(source), 'x.txt')).toEqual({
+      title: 'The Title',
+      body: 'Intro.\n\n# Part Two\n\nText.\n\n* * *\n\nEnd — fin.',
+      warnings: []
+    })
+  })
+
+  it('decodes UTF-16 with a byte order mark', async () => {
+    const bytes = Buffer.from('\uFEFFCafé “quoted” — ñ', 'utf16le')
+    expect((await importDocument(bytes, 'windows.txt')).body).toBe('Café “quoted” — ñ')
+  })
+
+  it('falls back to Windows-1252 for text that is not UTF-8, and says so', async () => {
+    const bytes = Uint8Array.from([0x43, 0x61, 0x66, 0xe9, 0x20, 0x93, 0x6f, 0x6b, 0x94, 0x20, 0x97, 0x20, 0x85])
+    const imported = await importDocument(bytes, 'old.txt')
+    expect(imported.body).toBe('Café “ok” — …')
+    expect(imported.warnings).toEqual([expect.stringContaining('read as Windows-1252')])
+  })
+
+  it('refuses binary data and empty files', async () => {
+    await expect(importDocument(Uint8Array.from([0x50, 0x4b, 0x00, 0x01]), 'a.txt')).rejects.toMatchObject({
+      reason: 'corrupt',
+      message: 'Cannot import “a.txt”: it is not a text file.'
+    })
+    await expect(importDocument(text(' \n\n '), 'blank.txt')).rejects.toMatchObject({
+      reason: 'empty',
+      message: 'Cannot import “blank.txt”: it has no text.'
+    })
+  })
+})
+
+describe('Markdown', () => {
+  it('keeps the body as written and takes the title from front matter', async () => {
+    const body = '_Italic_ and **bold**, a [link](x) and `code`.\n\n---\n\nAfter the break.'
+    const source = `---\ntitle: 'It''s “Here”'\nauthor: Someone\ntags:\n  - a\n---\n\n${body}\n`
+    expect(await importDocument(text(source), 'file.md')).toEqual({ title: "It's “Here”", body, warnings: [] })
+  })
+
+  it('takes the title from a heading on the first line, else from the file name', async () => {
+    expect(await importDocument(text('\n# The *Title*\n\nBody.'), 'f.markdown')).toMatchObject({
+      title: 'The Title',
+      body: 'Body.'
+    })
+    expect(await importDocument(text('Body first.\n\n# Later heading'), 'Name here.md')).toMatchObject({
+      title: 'Name here',
+      body: 'Body first.\n\n# Later heading'
+    })
+  })
+
+  it('does not mistake a story that opens with a scene break for front matter', async () => {
+    const source = '---\nIt was night.\n---\nMorning.'
+    expect(await importDocument(text(source), 'night.md')).toMatchObject({ title: 'night', body: source })
+  })
+})
+
+describe('DOCX', () => {
+  const docx = async (children: Paragraph[]): Promise<Uint8Array> =>
+    Packer.toBuffer(new Document({ sections: [{ children }] }))
+
+  it('reads headings, italic and bold runs, line breaks and scene breaks into the body', async () => {
+    const bytes = await docx([
+      new Paragraph({ heading: HeadingLevel.HEADING_1, children: [new TextRun('Chapter “One”')] }),
+      new Paragraph({
+        children: [
+          new TextRun('She said '),
+          new TextRun({ text: 'no', italics: true }),
+          new TextRun(' — '),
+          new TextRun({ text: 'twice', bold: true }),
+          new TextRun({ text: 'and again', break: 1 })
+        ]
+      }),
+      new Paragraph({ alignment: AlignmentType.CENTER, children: [new TextRun('***')] }),
+      new Paragraph({ heading: HeadingLevel.HEADING_2, children: [new TextRun('Part two')] }),
+      new Paragraph({ children: [new TextRun({ text: 'un', italics: true }), new TextRun('believable 5*3 *stars*')] })
+    ])
+    expect(await importDocument(bytes, 'book.docx')).toEqual({
+      title: 'Chapter “One”',
+      body: 'She said *no* — **twice**\nand again\n\n* * *\n\n## Part two\n\n*unbelievable* 5\\*3 \\*stars\\*',
+      warnings: []
+    })
+  })
+
+  it('takes the title from the file name when the document does not open with a heading', async () => {
+    const bytes = await docx([new Paragraph('Just text.')])
+    expect(await importDocument(bytes, 'Notes.docx')).toMatchObject({ title: 'Notes', body: 'Just text.' })
+  })
+
+  it('refuses a corrupt file, a ZIP that is not a Word document, and a document without text', async () => {
+    await expect(importDocument(text('not a zip at all'), 'bad.docx')).rejects.toMatchObject({
+      reason: 'corrupt',
+      message: expect.stringContaining('Cannot import “bad.docx”: it is not a readable Word document')
+    })
+    const zip = new JSZip().file('hello.txt', 'hi')
+    await expect(importDocument(await zip.generateAsync({ type: 'uint8array' }), 'zip.docx')).rejects.toMatchObject({
+      reason: 'corrupt'
+    })
+    await expect(importDocument(await docx([new Paragraph('')]), 'empty.docx')).rejects.toMatchObject({
+      reason: 'empty'
+    })
+  })
+})
+
+describe('what cannot be imported', () => {
+  it.each([
+    ['story.pdf', 'Cannot import “story.pdf”: Inlay imports .txt, .md, .markdown, .docx files.'],
+    [
+      'old.doc',
+      'Cannot import “old.doc”: Inlay imports .txt, .md, .markdown, .docx files. Open it in Word or LibreOffice and save it as .docx first.'
+    ],
+    ['no-extension', 'Cannot import “no-extension”: Inlay imports .txt, .md, .markdown, .docx files.']
+  ])('refuses %s', async (name, message) => {
+    await expect(importDocument(text('x'), name)).rejects.toMatchObject({ reason: 'unsupported', message })
+  })
+
+  it('refuses text over the document size limit', async () => {
+    await expect(importDocument(new Uint8Array(2 * MAX_BODY_BYTES + 1), 'huge.txt')).rejects.toMatchObject({
+      reason: 'too-large',
+      message: 'Cannot import “huge.txt”: it is 10.0 MB, over the 10.0 MB limit.'
+    })
+    await expect(importDocument(text('a'.repeat(MAX_BODY_BYTES + 1)), 'big.md')).rejects.toMatchObject({
+      reason: 'too-large',
+      message: 'Cannot import “big.md”: its text is 5.0 MB; a document holds at most 5.0 MB.'
+    })
+  })
+})
+
+describe('importFile', () => {
+  it('reads a file from disk', async () => {
+    const file = path.join(tempDir, 'Ünïcode name.md')
+    fs.writeFileSync(file, '# Title\n\nBody — é.')
+    expect(await importFile(file)).toEqual({ title: 'Title', body: 'Body — é.', warnings: [] })
+  })
+
+  it('says clearly when the file is missing or is a folder', async () => {
+    await expect(importFile(path.join(tempDir, 'missing.txt'))).rejects.toMatchObject({
+      reason: 'unreadable',
+      message: `Cannot read ${path.join(tempDir, 'missing.txt')}: no such file.`
+    })
+    const folder = path.join(tempDir, 'folder.txt')
+    fs.mkdirSync(folder)
+    await expect(importFile(folder)).rejects.toMatchObject({ reason: 'unreadable' })
+  })
+})
