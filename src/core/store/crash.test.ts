@@ -20,7 +20,10 @@ interface Round {
   last: number
 }
 
-/** Runs the writer until `killAfterMs` after it is ready, then kills it with SIGKILL and collects its reports. */
+/**
+ * Runs the writer until `killAfterMs` after its first committed write (so every round has something to check),
+ * then kills it with SIGKILL and collects its reports.
+ */
 function runWriter(folder: string, first: number, killAfterMs: number, documentId?: string): Promise<Round> {
   return new Promise((resolve, reject) => {
     // node --import tsx, not the tsx launcher: the launcher runs the script in a grandchild that SIGKILL would miss.
@@ -44,12 +47,12 @@ function runWriter(folder: string, first: number, killAfterMs: number, documentI
         const [kind, value] = line.split(' ')
         if (kind === 'ready') {
           round.documentId = value
-          setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-        } else {
-          const sequence = Number(value)
-          ;(kind === 'save' ? round.saves : round.drafts).push(sequence)
-          round.last = sequence
+          continue
         }
+        if (round.last === 0) setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+        const sequence = Number(value)
+        ;(kind === 'save' ? round.saves : round.drafts).push(sequence)
+        round.last = sequence
       }
     })
     child.on('error', reject)

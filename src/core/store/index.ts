@@ -5,7 +5,7 @@
 //   …
 //   autosaver.dispose(); store.close()                          // on quit, in this order
 //
-// Every method is synchronous and throws StoreError (code + message) on failure.
+// Store methods are synchronous and report failures as StoreError (a code for the UI, a message for the user).
 export { DocumentStore, DOCUMENTS_FILE_NAME, type DocumentStoreOptions } from './document-store'
 export { Autosaver, type AutosaverOptions, type DraftWriter } from './autosaver'
 export { StoreError } from './errors'
