@@ -1,0 +1,174 @@
+import { EditorState, type Transaction, type TransactionSpec } from '@codemirror/state'
+import { history, isolateHistory, redo, undo, undoDepth } from '@codemirror/commands'
+import { describe, expect, it } from 'vitest'
+import type { FilledAlternative, GenerationEvent, InsertionEventData } from '../../../shared/contract'
+import type { GapMark } from '../../../shared/documents'
+import { fillSpans, fillExtension } from './editor/fill-field'
+import { gapExtension, gaps, setGaps } from './editor/gap-field'
+import { replay } from './fill'
+import { Run, type RunSnapshot } from './run'
+import run from './testdata/run.json'
+
+const content = run.content as { title: string; body: string; gaps: GapMark[] }
+const events = run.events as InsertionEventData[]
+const alternatives = run.alternatives as FilledAlternative[]
+
+/** An editor without a view: the run and the history commands act on its state. */
+class Host {
+  constructor(public state: EditorState) {}
+  dispatch(spec: TransactionSpec): void {
+    this.state = this.state.update(spec).state
+  }
+  command(cmd: (target: { state: EditorState; dispatch: (tr: Transaction) => void }) => boolean): boolean {
+    return cmd({ state: this.state, dispatch: (tr) => (this.state = tr.state) })
+  }
+  get text(): string {
+    return this.state.doc.toString()
+  }
+}
+
+/** The draft typed (one history entry), then its gaps marked (another). */
+function draft(): Host {
+  const typed = content.body.slice(0, -1)
+  const host = new Host(EditorState.create({ doc: typed, extensions: [history(), gapExtension([]), fillExtension()] }))
+  host.dispatch({ changes: { from: typed.length, insert: '.' }, userEvent: 'input.type' })
+  host.dispatch({ effects: setGaps.of(content.gaps), annotations: isolateHistory.of('full') })
+  expect(host.text).toBe(content.body)
+  expect(undoDepth(host.state)).toBe(2)
+  return host
+}
+
+const start: GenerationEvent = { type: 'started', runId: 'r1', provider: 'cpu' }
+const done: GenerationEvent = { type: 'done', alternatives, elapsedMs: 10 }
+const insert = (e: InsertionEventData): GenerationEvent => ({ type: 'insert', ...e })
+
+describe('a generation run in the editor', () => {
+  it('streams alternative 0 in place outside the history, and commits it as ONE undo step', () => {
+    const host = draft()
+    const snapshots: RunSnapshot[] = []
+    const r = new Run(host, content, (s) => snapshots.push(s))
+    expect(host.state.readOnly).toBe(true)
+    r.handle(start)
+    // The rewrite range lost its text.
+    expect(host.text).toBe('The fox ran. . The end.')
+    const lengths: number[] = []
+    for (const e of events) {
+      r.handle(insert(e))
+      lengths.push(host.text.length)
+    }
+    expect(new Set(lengths).size).toBeGreaterThan(5) // the text grew in steps
+    expect(host.text).toBe(alternatives[0]!.text)
+    expect(undoDepth(host.state)).toBe(2)
+    r.handle(done)
+    expect(r.snapshot.phase).toBe('review')
+    expect(r.snapshot.alternatives).toBe(2)
+    expect(fillSpans(host.state)?.map((s) => host.text.slice(s.from, s.to))).toEqual(
+      alternatives[0]!.gaps.map((g) => g.text)
+    )
+
+    r.acceptAll()
+    expect(r.snapshot.phase).toBe('finished')
+    expect(host.text).toBe(alternatives[0]!.text)
+    expect(gaps(host.state)).toEqual([])
+    expect(host.state.readOnly).toBe(false)
+    expect(fillSpans(host.state)).toBeNull()
+    expect(undoDepth(host.state)).toBe(3)
+
+    // One undo takes the whole generation away and brings the gaps back; the earlier steps are intact.
+    expect(host.command(undo)).toBe(true)
+    expect(host.text).toBe(content.body)
+    expect(gaps(host.state)).toEqual(content.gaps)
+    host.command(undo)
+    expect(gaps(host.state)).toEqual([])
+    host.command(undo)
+    expect(host.text).toBe(content.body.slice(0, -1))
+    host.command(redo)
+    host.command(redo)
+    host.command(redo)
+    expect(host.text).toBe(alternatives[0]!.text)
+    expect(gaps(host.state)).toEqual([])
+    expect(snapshots.some((s) => s.phase === 'running')).toBe(true)
+  })
+
+  it('accepts or rejects per gap, swaps alternatives and replays the timeline', () => {
+    const host = draft()
+    const r = new Run(host, content)
+    r.handle(start)
+    for (const e of events) r.handle(insert(e))
+    r.handle(done)
+    const layout = r.layout
+
+    r.show(1)
+    expect(host.text).toBe(alternatives[1]!.text)
+    const max = r.snapshot.timelineMax
+    expect(max).toBe(events.filter((e) => e.alternative === 1).length)
+    r.seek(3)
+    expect(host.text).toBe(replay(layout, events, 1, 3).text())
+    r.seek(0)
+    expect(host.text).toBe(layout.text)
+    r.seek(max)
+    expect(host.text).toBe(alternatives[1]!.text)
+
+    // Keep alternative 1's first gap; the rewrite gap gets its old words back; then alternative 0 for the rest.
+    r.accept('g1')
+    r.reject('g2')
+    expect(host.text).toContain('Old words here')
+    r.show(0)
+    expect(host.text.startsWith('The fox' + alternatives[1]!.gaps[0]!.text + ' ran. Old words here.')).toBe(true)
+    r.accept('g3')
+    expect(r.snapshot.phase).toBe('finished')
+    const expected =
+      'The fox' + alternatives[1]!.gaps[0]!.text + ' ran. Old words here. The end.' + alternatives[0]!.gaps[2]!.text
+    expect(host.text).toBe(expected)
+    // The rejected rewrite gap stays marked, ready for another run.
+    expect(gaps(host.state)).toEqual([
+      {
+        ...content.gaps[1]!,
+        from: 13 + alternatives[1]!.gaps[0]!.text.length,
+        to: 27 + alternatives[1]!.gaps[0]!.text.length
+      }
+    ])
+    host.command(undo)
+    expect(host.text).toBe(content.body)
+    expect(gaps(host.state)).toEqual(content.gaps)
+  })
+
+  it('stops at once: later insertions are ignored, and rejecting all leaves the draft untouched', () => {
+    const host = draft()
+    const r = new Run(host, content)
+    r.handle(start)
+    for (const e of events.slice(0, 5)) r.handle(insert(e))
+    const shown = host.text
+    r.stop()
+    expect(r.snapshot.phase).toBe('stopping')
+    for (const e of events.slice(5)) r.handle(insert(e))
+    expect(host.text).toBe(shown)
+    r.handle(done)
+    expect(r.snapshot.stopReason).toBe('aborted')
+    expect(r.snapshot.phase).toBe('review')
+    r.rejectAll()
+    expect(host.text).toBe(content.body)
+    expect(gaps(host.state)).toEqual(content.gaps)
+    expect(undoDepth(host.state)).toBe(2)
+  })
+
+  it('puts the draft back when the run fails before any insertion, and keeps insertions for review after', () => {
+    const host = draft()
+    const r = new Run(host, content)
+    r.handle(start)
+    r.handle({ type: 'error', message: 'boom' })
+    expect(r.snapshot).toMatchObject({ phase: 'finished', error: 'boom' })
+    expect(host.text).toBe(content.body)
+    expect(gaps(host.state)).toEqual(content.gaps)
+    expect(host.state.readOnly).toBe(false)
+
+    const again = new Run(host, content)
+    again.handle(start)
+    for (const e of events.slice(0, 4)) again.handle(insert(e))
+    again.handle({ type: 'error', message: 'lost' })
+    expect(again.snapshot).toMatchObject({ phase: 'review', error: 'lost' })
+    again.acceptAll()
+    expect(host.text).not.toBe(content.body)
+    expect(undoDepth(host.state)).toBe(3)
+  })
+})
