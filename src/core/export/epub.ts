@@ -1,6 +1,6 @@
 // EPUB 3 with epub-gen-memory: one XHTML chapter per document, title, author and language in the package metadata.
 // We write the chapter HTML ourselves (escaped, well-formed) so the library has nothing to fetch or repair.
-import { EPub } from 'epub-gen-memory'
+import { EPub, optionsDefaults } from 'epub-gen-memory'
 import type { Book } from './book'
 import type { Block, Run } from './markup'
 
@@ -9,6 +9,18 @@ h1 { text-align: center; margin: 2em 0 1.5em; }
 p { margin: 0 0 0.6em; }
 p.scene-break { text-align: center; margin: 1.2em 0; }
 p.epub-author { text-align: center; font-style: italic; }`
+
+/**
+ * The library's EPUB 3 package document, minus what would speak for the user: an "All rights reserved, Copyright ©
+ * <year> by <publisher>" notice, an empty description and publisher, an empty creator when there is no author, and
+ * a language fixed to English.
+ */
+const PACKAGE_TEMPLATE = optionsDefaults(3)
+  .contentOPF!.split('\n')
+  .filter((line) => !/dcterms:rights|<dc:rights>|dcterms:publisher|<dc:publisher>|<dc:description>/.test(line))
+  .map((line) => (/<dc:creator|refines="#creator"/.test(line) ? `<% if (author.length) { %>${line}<% } %>` : line))
+  .join('\n')
+  .replace('xml:lang="en"', 'xml:lang="<%= lang %>"')
 
 export async function writeEpub(book: Book): Promise<Uint8Array> {
   const chapters = book.chapters.map((chapter, index) => ({
@@ -21,7 +33,7 @@ export async function writeEpub(book: Book): Promise<Uint8Array> {
     {
       title: book.title,
       author: book.author ? [book.author] : [],
-      publisher: book.author,
+      contentOPF: PACKAGE_TEMPLATE,
       lang: book.language,
       tocTitle: book.title,
       numberChaptersInTOC: false,

@@ -287,6 +287,13 @@ describe('EPUB (read by unzipping)', () => {
     expect(xmlText(/<dc:title>([\s\S]*?)<\/dc:title>/.exec(opf)![1]!)).toBe(TITLE)
     expect(xmlText(/<dc:creator\b[^>]*>([\s\S]*?)<\/dc:creator>/.exec(opf)![1]!)).toBe(AUTHOR)
     expect(/<dc:language>([^<]*)<\/dc:language>/.exec(opf)![1]).toBe('fr')
+    expect(opf).toMatch(/<package [^>]*xml:lang="fr"/)
+    expect(opf).not.toMatch(/rights|Copyright/)
+  })
+
+  it('names no creator when there is no author', async () => {
+    const { opf } = await readEpub(await exportDocuments([DOCUMENT], 'epub', { author: '' }))
+    expect(opf).not.toMatch(/creator/)
   })
 
   it('has one chapter per document, in order, with the same text and emphasis', async () => {

@@ -15,6 +15,9 @@ const BODY_SIZE = 11.5
 const LINE_GAP = 3
 const PARAGRAPH_GAP = 7
 const HEADING_SIZES = [18, 15, 13, 12, 12, 12]
+const YIELD_EVERY_BLOCKS = 100
+/** Fonts have no glyph for a tab; a PDF has no tab stops anyway. */
+const TAB_AS_SPACES = '    '
 
 export async function writePdf(book: Book, fontFiles: PdfFontFiles | undefined): Promise<Uint8Array> {
   const files = fontFiles ?? findPdfFonts()
@@ -39,14 +42,19 @@ export async function writePdf(book: Book, fontFiles: PdfFontFiles | undefined):
   for (const [face, data] of Object.entries(fonts)) pdf.registerFont(face, data)
 
   writeTitle(pdf, book)
-  book.chapters.forEach((chapter, index) => {
+  let blocksWritten = 0
+  for (const [index, chapter] of book.chapters.entries()) {
     if (book.chaptered) {
       if (index > 0) pdf.addPage()
       pdf.moveDown(1)
       pdf.font('bold').fontSize(HEADING_SIZES[0]!).text(chapter.title, { align: 'center', paragraphGap: 18 })
     }
-    for (const block of chapter.blocks) writeBlock(pdf, book, block)
-  })
+    for (const block of chapter.blocks) {
+      writeBlock(pdf, book, block)
+      // Layout is synchronous and a novel takes seconds: let the process serve other events (the app's UI) meanwhile.
+      if (++blocksWritten % YIELD_EVERY_BLOCKS === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
   numberPages(pdf)
   pdf.end()
   await finished
@@ -115,7 +123,8 @@ function writeBlock(pdf: Pdf, book: Book, block: Block): void {
 function writeRuns(pdf: Pdf, runs: readonly Run[], size: number, paragraphGap: number): void {
   pdf.fontSize(size)
   runs.forEach((run, index) => {
-    pdf.font(faceOf(run)).text(run.text, { lineGap: LINE_GAP, continued: index < runs.length - 1 })
+    const text = run.text.replace(/\t/g, TAB_AS_SPACES)
+    pdf.font(faceOf(run)).text(text, { lineGap: LINE_GAP, continued: index < runs.length - 1 })
   })
   pdf.y += paragraphGap
 }
