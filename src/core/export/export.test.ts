@@ -33,7 +33,7 @@ const BODY = [
   '',
   '# A heading',
   '',
-  'Escaped \\*stars\\* & <angle> brackets.'
+  'Escaped \\*stars\\* & <angle> brackets; ligatures: first office affine.'
 ].join('\n')
 const DOCUMENT = { title: TITLE, body: BODY }
 
@@ -47,7 +47,7 @@ const EMPHASIS_RUNS: Run[] = [
   plain('; 5*3 stays literal.\nA soft line break keeps the paragraph.')
 ]
 const EMPHASIS_TEXT = 'Italic and bold and both; 5*3 stays literal.\nA soft line break keeps the paragraph.'
-const LAST_TEXT = 'Escaped *stars* & <angle> brackets.'
+const LAST_TEXT = 'Escaped *stars* & <angle> brackets; ligatures: first office affine.'
 /** The visible text of BODY, block by block. */
 const BODY_TEXTS = [UNICODE_LINE, EMPHASIS_TEXT, '* * *', 'A heading', LAST_TEXT]
 

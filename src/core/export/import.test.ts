@@ -1,13 +1,17 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { AlignmentType, Document, HeadingLevel, Packer, Paragraph, TextRun } from 'docx'
+import { AlignmentType, Document, HeadingLevel, ImageRun, Packer, Paragraph, TextRun } from 'docx'
 import JSZip from 'jszip'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MAX_BODY_BYTES } from '../../shared/documents'
 import { importDocument, importFile } from './import'
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value)
+const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64'
+)
 const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inlay-import-'))
 afterAll(() => fs.rmSync(tempDir, { recursive: true, force: true }))
 
@@ -116,6 +120,29 @@ describe('DOCX', () => {
   it('takes the title from the file name when the document does not open with a heading', async () => {
     const bytes = await docx([new Paragraph('Just text.')])
     expect(await importDocument(bytes, 'Notes.docx')).toMatchObject({ title: 'Notes', body: 'Just text.' })
+  })
+
+  it('warns about images, not about Word style names', async () => {
+    const bytes = await Packer.toBuffer(
+      new Document({
+        styles: { paragraphStyles: [{ id: 'BodyText', name: 'Body Text', basedOn: 'Normal' }] },
+        sections: [
+          {
+            children: [
+              new Paragraph({ style: 'BodyText', text: 'Styled text.' }),
+              new Paragraph({
+                children: [new ImageRun({ type: 'png', data: ONE_PIXEL_PNG, transformation: { width: 1, height: 1 } })]
+              })
+            ]
+          }
+        ]
+      })
+    )
+    expect(await importDocument(bytes, 'pictures.docx')).toEqual({
+      title: 'pictures',
+      body: 'Styled text.',
+      warnings: ['1 image was left out: documents hold text only.']
+    })
   })
 
   it('refuses a corrupt file, a ZIP that is not a Word document, and a document without text', async () => {

@@ -242,7 +242,9 @@ async function importDocx(
       }
     )
     html = result.value
-    for (const message of result.messages) warnings.push(message.message)
+    // A style name we do not know changes nothing for us (we keep text, headings and emphasis only).
+    for (const { message } of result.messages)
+      if (!/^Unrecognised (paragraph|run) style/.test(message)) warnings.push(message)
   } catch (error) {
     throw new ExportError(
       'corrupt',
