@@ -7,8 +7,7 @@ import type { Block, Run } from './markup'
 const STYLESHEET = `body { font-family: serif; line-height: 1.5; }
 h1 { text-align: center; margin: 2em 0 1.5em; }
 p { margin: 0 0 0.6em; }
-p.scene-break { text-align: center; margin: 1.2em 0; }
-p.epub-author { text-align: center; font-style: italic; }`
+p.scene-break { text-align: center; margin: 1.2em 0; }`
 
 /**
  * The library's EPUB 3 package document, minus what would speak for the user: an "All rights reserved, Copyright ©

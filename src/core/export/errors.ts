@@ -13,9 +13,6 @@ export class ExportError extends Error {
   }
 }
 
-/** Largest body (UTF-8 bytes, all documents together) we export or import: ~10 novels; bigger is almost surely a mistake. */
-export const MAX_TEXT_BYTES = 5 * 1024 * 1024
-
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`

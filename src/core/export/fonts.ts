@@ -39,7 +39,7 @@ const FAMILIES: readonly PdfFontFiles[] = [
 ]
 
 /** Where the families above live on Debian/Ubuntu, Fedora, Arch, Windows and macOS; INLAY_FONT_DIR comes first. */
-export function defaultFontDirs(): string[] {
+function defaultFontDirs(): string[] {
   const dirs = [
     '/usr/share/fonts/truetype/dejavu',
     '/usr/share/fonts/truetype/liberation',

@@ -16,9 +16,8 @@ export {
 } from './book'
 export { ExportError, type ExportErrorReason } from './errors'
 export { checkOutputPath, writeExportFile } from './files'
-export { defaultFontDirs, findPdfFonts, type PdfFontFiles } from './fonts'
+export { findPdfFonts, type PdfFontFiles } from './fonts'
 export { IMPORT_EXTENSIONS, importDocument, importFile, type ImportedDocument } from './import'
-export { parseBody, serializeBlocks, type Block, type Run } from './markup'
 
 /** Media types for a save dialog or a browser download. */
 export const EXPORT_MEDIA_TYPES: Record<ExportFormat, string> = {
