@@ -1,6 +1,5 @@
 // `inlay export`: writes documents from the store, or .md/.txt/.docx files, as Markdown, plain text, DOCX, PDF or EPUB.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import {
@@ -13,6 +12,8 @@ import {
   type ExportableDocument,
   type ExportFormat
 } from '../core/export'
+import { defaultDataDir } from '../core/paths'
+import { readSettings } from '../core/settings'
 import { DOCUMENTS_FILE_NAME, DocumentStore } from '../core/store'
 
 export const EXPORT_USAGE = `usage:
@@ -38,16 +39,6 @@ export class NoDocumentStoreError extends Error {
     super(message)
     this.name = 'NoDocumentStoreError'
   }
-}
-
-/**
- * The folder holding the documents database when the CLI runs outside the app: $INLAY_DATA_DIR, else
- * $XDG_DATA_HOME/inlay, else ~/.local/share/inlay.
- */
-export function defaultDataDir(): string {
-  if (process.env.INLAY_DATA_DIR) return process.env.INLAY_DATA_DIR
-  const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
-  return path.join(dataHome, 'inlay')
 }
 
 /** An input is a file when it names one: an extension, a folder part, or an existing path. Ids are bare UUIDs. */
@@ -89,7 +80,7 @@ export async function runExportCommand(args: string[]): Promise<void> {
 
   const documents = await readInputs(inputs)
   const bytes = await exportDocuments(documents, format, {
-    author: values.author ?? '',
+    author: values.author ?? settingsAuthor(),
     title: values.title,
     language: values.language
   })
@@ -124,6 +115,17 @@ async function readInputs(inputs: readonly string[]): Promise<ExportableDocument
     return documents
   } finally {
     store?.close()
+  }
+}
+
+/** The author name set in the app, when there is a document store to read it from. */
+function settingsAuthor(): string {
+  if (!fs.existsSync(path.join(defaultDataDir(), DOCUMENTS_FILE_NAME))) return ''
+  const store = DocumentStore.open(defaultDataDir())
+  try {
+    return readSettings(store).author
+  } finally {
+    store.close()
   }
 }
 

@@ -11,10 +11,14 @@ import {
   type Segment
 } from '../core/engine'
 import { defaultModelDir } from '../core/paths'
+import { ExportError } from '../core/export'
+import { StoreError } from '../core/store'
+import { EXPORT_USAGE, ExportUsageError, NoDocumentStoreError, runExportCommand } from './export'
 
 const USAGE = `usage:
   inlay fill "<text>" [flags]     fill the gaps of <text>: {{}}, {{max:N}}, {{min:N,max:N}}, {{include:w1,w2}}, {{ban:w}}
   inlay generate [flags]          write a story from nothing
+  inlay export <document-id | file.md|.txt|.docx> --format md|txt|docx|pdf|epub --out FILE   (inlay export --help)
 flags:
   --seed N  --temperature X (0 = greedy)  --top-p X  --top-k N  --stop-threshold X  --max-tokens N
   --alternatives N  --parallel K  --model DIR  --json (one JSON line per insertion, then the result)`
@@ -35,6 +39,8 @@ function numberFlag(
 }
 
 async function main(argv: string[]): Promise<void> {
+  // export has flags of its own (src/cli/export.ts).
+  if (argv[0] === 'export') return runExportCommand(argv.slice(1))
   let parsed
   try {
     parsed = parseArgs({
@@ -121,11 +127,21 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof DocumentError || err instanceof ModelLoadError) {
-    console.error(`inlay: ${err.message}`)
+  const known = [
+    UsageError,
+    ExportUsageError,
+    DocumentError,
+    ModelLoadError,
+    ExportError,
+    NoDocumentStoreError,
+    StoreError
+  ]
+  if (known.some((kind) => err instanceof kind)) {
+    console.error(`inlay: ${(err as Error).message}`)
     if (err instanceof UsageError) console.error(USAGE)
+    if (err instanceof ExportUsageError) console.error(EXPORT_USAGE)
   } else {
     console.error('inlay: unexpected error:', err)
   }
-  process.exit(err instanceof UsageError ? 2 : 1)
+  process.exit(err instanceof UsageError || err instanceof ExportUsageError ? 2 : 1)
 })

@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import {
   requests,
   streams,
-  SettingsSchema,
   type ApiError,
   type Channel,
+  type ExportFormat,
   type ExportOutcome,
   type GenerationEvent,
   type GenerationStart,
@@ -21,6 +21,8 @@ import {
 } from '../shared/contract'
 import { fillLayout } from '../shared/segments'
 import { fill, IlmModel, type Segment } from './engine'
+import { EXPORT_MEDIA_TYPES, ExportError, exportDocuments, importDocument } from './export'
+import { readSettings, updateSettings } from './settings'
 import { Autosaver, DocumentStore, StoreError } from './store'
 
 export interface ServiceOptions {
@@ -31,6 +33,37 @@ export interface ServiceOptions {
   /** Model folder (model.onnx, tokenizer.json, model.json). */
   modelDir: string
   autosaveDelayMs?: number
+  /** Pause after each streamed insertion (ms): paces runs of a tiny model for end-to-end tests. 0 by default. */
+  stepDelayMs?: number
+  /** Hands a finished export to the user: Electron asks where to save it; browser mode returns a download. */
+  deliverExport?: (file: ExportFile) => Promise<ExportOutcome>
+}
+
+export interface ExportFile {
+  fileName: string
+  mimeType: string
+  bytes: Uint8Array
+}
+
+/** Browser mode: the bytes go back to the page, which offers them as a download. */
+export async function downloadExport(file: ExportFile): Promise<ExportOutcome> {
+  return {
+    kind: 'download',
+    fileName: file.fileName,
+    mimeType: file.mimeType,
+    base64: Buffer.from(file.bytes).toString('base64')
+  }
+}
+
+/** A file name from a title: no path separators or characters that some file systems refuse. */
+export function fileNameFor(title: string, extension: string): string {
+  const base =
+    title
+      .replace(/[\\/:*?"<>|\p{Cc}]+/gu, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, 120) || 'Untitled'
+  return `${base}.${extension}`
 }
 
 export class ApiFailure extends Error {
@@ -39,14 +72,13 @@ export class ApiFailure extends Error {
   }
 }
 
-export const DEFAULT_SETTINGS: Settings = {
-  author: '',
-  theme: 'system',
-  generation: { temperature: 0.9, topP: 0.9, stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 200 },
-  lastDocumentId: null
-}
-
-function fromStoreError(err: unknown): never {
+function fromCoreError(err: unknown): never {
+  if (err instanceof ExportError) {
+    throw new ApiFailure({
+      code: err.reason === 'unwritable' ? 'unavailable' : 'invalid-request',
+      message: err.message
+    })
+  }
   if (err instanceof StoreError) {
     const code = err.code === 'invalid' ? 'invalid-request' : err.code === 'not-found' ? 'not-found' : 'unavailable'
     throw new ApiFailure({ code, message: err.message })
@@ -106,15 +138,7 @@ export function createService(options: ServiceOptions) {
     }
   })()
 
-  function settings(): Settings {
-    const stored = store.getSetting('app')
-    const merged = {
-      ...DEFAULT_SETTINGS,
-      ...(typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? stored : {})
-    }
-    const parsed = SettingsSchema.safeParse(merged)
-    return parsed.success ? parsed.data : DEFAULT_SETTINGS
-  }
+  const settings = () => readSettings(store)
 
   /** Reads see every queued draft. */
   function flushed<T>(read: () => T): T {
@@ -129,12 +153,12 @@ export function createService(options: ServiceOptions) {
     'documents:list': (r: { query?: string }) => flushed(() => store.list({ query: r.query })),
     'documents:create': (r: { content?: Parameters<DocumentStore['create']>[0] }) => {
       const doc = store.create(r.content)
-      store.setSetting('app', { ...settings(), lastDocumentId: doc.id })
+      updateSettings(store, { lastDocumentId: doc.id })
       return doc
     },
     'documents:open': (r: { id: string }) => {
       const doc = flushed(() => store.get(r.id))
-      store.setSetting('app', { ...settings(), lastDocumentId: doc.id })
+      updateSettings(store, { lastDocumentId: doc.id })
       return doc
     },
     'documents:saveDraft': (r: { id: string; content: Parameters<DocumentStore['saveDraft']>[1] }) => {
@@ -157,13 +181,23 @@ export function createService(options: ServiceOptions) {
     'documents:revision': (r: { revisionId: number }) => store.revision(r.revisionId),
     'documents:restore': (r: { id: string; revisionId: number }) => flushed(() => store.restore(r.id, r.revisionId)),
     'settings:get': () => settings(),
-    'settings:set': (patch: Partial<Settings>) => {
-      const next = { ...settings(), ...patch }
-      store.setSetting('app', next)
-      return next
+    'settings:set': (patch: Partial<Settings>) => updateSettings(store, patch),
+    'export:documents': async (r: { ids: string[]; format: ExportFormat }) => {
+      const docs = flushed(() => r.ids.map((id) => store.get(id)))
+      const title = docs.length > 1 ? `${docs[0]!.title} and ${docs.length - 1} more` : undefined
+      const bytes = await exportDocuments(docs, r.format, { author: settings().author, title })
+      const file = {
+        fileName: fileNameFor(title ?? docs[0]!.title, r.format),
+        mimeType: EXPORT_MEDIA_TYPES[r.format],
+        bytes
+      }
+      return (options.deliverExport ?? downloadExport)(file)
     },
-    'export:documents': (): ExportOutcome => {
-      throw new ApiFailure({ code: 'unavailable', message: 'Export is not available yet' })
+    'import:document': async (r: { fileName: string; base64: string }) => {
+      const imported = await importDocument(Buffer.from(r.base64, 'base64'), r.fileName)
+      const doc = store.create({ title: imported.title, body: imported.body, gaps: [] })
+      updateSettings(store, { lastDocumentId: doc.id })
+      return { ...doc, warnings: imported.warnings }
     },
     'generation:stop': (r: { runId: string }) => {
       const run = runs.get(r.runId)
@@ -181,7 +215,7 @@ export function createService(options: ServiceOptions) {
     try {
       return await (handlers[name] as (r: unknown) => unknown)(request)
     } catch (err) {
-      fromStoreError(err)
+      fromCoreError(err)
     }
   }
 
@@ -235,6 +269,7 @@ export function createService(options: ServiceOptions) {
       }
       const { type: _type, ...event } = next.value
       emit({ type: 'insert', ...event })
+      if (options.stepDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stepDelayMs))
     }
   }
 

@@ -13,7 +13,8 @@ import type { SocketMessage, SocketRequest } from '../shared/transport'
 import type { Service } from '../core/service'
 
 const COOKIE = 'inlay_token'
-const MAX_BODY_BYTES = 1 << 20
+// Imports arrive as base64 in the body (up to the contract's 16 MiB).
+const MAX_BODY_BYTES = 24 << 20
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,7 +1,18 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron'
-import { createService, type Service } from '../core/service'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  session,
+  shell,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent
+} from 'electron'
+import { writeExportFile } from '../core/export'
+import { createService, type ExportFile, type Service } from '../core/service'
+import type { ExportOutcome } from '../shared/contract'
 import { invokeEnveloped, startStream } from '../core/envelope'
 import { DEFAULT_MODEL_NAME } from '../core/paths'
 import { IPC_INVOKE, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
@@ -57,6 +68,16 @@ function lockDown(): void {
   })
 }
 
+/** Electron: the user picks where the export goes, as with any desktop document. */
+async function saveExport(file: ExportFile): Promise<ExportOutcome> {
+  const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+  const options = { title: 'Export', defaultPath: join(app.getPath('documents'), file.fileName) }
+  const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options)
+  if (choice.canceled || !choice.filePath) return { kind: 'cancelled' }
+  await writeExportFile(choice.filePath, file.bytes)
+  return { kind: 'saved', path: choice.filePath }
+}
+
 function serveApi(service: Service): void {
   ipcMain.handle(IPC_INVOKE, async (event, channel: unknown, payload: unknown) => {
     if (!isTrustedSender(event)) return { ok: false, error: { code: 'invalid-request', message: 'Untrusted sender' } }
@@ -91,7 +112,8 @@ void app.whenReady().then(() => {
     host: 'electron',
     version: app.getVersion(),
     dataDir: app.getPath('userData'),
-    modelDir: join(app.getAppPath(), 'models', DEFAULT_MODEL_NAME)
+    modelDir: join(app.getAppPath(), 'models', DEFAULT_MODEL_NAME),
+    deliverExport: saveExport
   })
   serveApi(service)
   createWindow()

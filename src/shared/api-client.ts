@@ -46,7 +46,10 @@ export function buildApi(invoke: Invoke, openStream: OpenStream): InlayApi {
       get: () => call('settings:get', {}),
       set: (patch) => call('settings:set', patch)
     },
-    exports: { documents: (ids, format) => call('export:documents', { ids, format }) },
+    exports: {
+      documents: (ids, format) => call('export:documents', { ids, format }),
+      importDocument: (fileName, base64) => call('import:document', { fileName, base64 })
+    },
     generation: {
       start(request, onEvent): StreamHandle {
         let settle!: () => void

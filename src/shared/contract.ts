@@ -110,6 +110,10 @@ export const requests = {
   'settings:get': empty,
   'settings:set': SettingsSchema.partial().strict(),
   'export:documents': z.object({ ids: z.array(id).min(1).max(200), format: ExportFormatSchema }).strict(),
+  /** A .txt, .md or .docx file the user picked, read by the renderer; it becomes a new document. */
+  'import:document': z
+    .object({ fileName: z.string().min(1).max(255), base64: z.string().max(16 * 1024 * 1024) })
+    .strict(),
   'generation:stop': z.object({ runId: id }).strict()
 } as const
 
@@ -130,6 +134,7 @@ export interface ResponseMap {
   'settings:get': Settings
   'settings:set': Settings
   'export:documents': ExportOutcome
+  'import:document': StoredDocument & { warnings: string[] }
   'generation:stop': { stopped: boolean }
 }
 
@@ -207,7 +212,10 @@ export interface InlayApi {
     get(): Promise<Settings>
     set(patch: Partial<Settings>): Promise<Settings>
   }
-  exports: { documents(ids: string[], format: ExportFormat): Promise<ExportOutcome> }
+  exports: {
+    documents(ids: string[], format: ExportFormat): Promise<ExportOutcome>
+    importDocument(fileName: string, base64: string): Promise<StoredDocument & { warnings: string[] }>
+  }
   generation: {
     start(request: GenerationStart, onEvent: (event: GenerationEvent) => void): StreamHandle
   }

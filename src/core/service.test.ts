@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ExportOutcome, Settings } from '../shared/contract'
+import type { StoredDocument } from '../shared/documents'
+import { ApiFailure, createService, fileNameFor, type Service } from './service'
+
+let dir: string
+let service: Service
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inlay-service-'))
+  service = createService({ host: 'web', version: 't', dataDir: dir, modelDir: resolve('src/core/testdata/tiny-ilm') })
+})
+afterAll(async () => {
+  await service.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('service', () => {
+  it('exports with the author from settings, as a download in browser mode', async () => {
+    await service.dispatch('settings:set', { author: 'Ada Byron' } satisfies Partial<Settings>)
+    const doc = (await service.dispatch('documents:create', {
+      content: { title: 'Night / Day', body: 'The “old” clock — *struck*.', gaps: [] }
+    })) as StoredDocument
+    const outcome = (await service.dispatch('export:documents', { ids: [doc.id], format: 'md' })) as ExportOutcome
+    expect(outcome).toMatchObject({
+      kind: 'download',
+      fileName: 'Night Day.md',
+      mimeType: expect.stringContaining('markdown')
+    })
+    if (outcome.kind !== 'download') throw new Error('expected a download')
+    const text = Buffer.from(outcome.base64, 'base64').toString('utf8')
+    expect(text).toContain('Ada Byron')
+    expect(text).toContain('The “old” clock — *struck*.')
+  })
+
+  it('imports a file into a new document and opens it next time', async () => {
+    const base64 = Buffer.from('# Imported\n\nFirst paragraph with _emphasis_.\n').toString('base64')
+    const doc = (await service.dispatch('import:document', { fileName: 'story.md', base64 })) as StoredDocument
+    expect(doc.title).toBe('Imported')
+    expect(doc.body).toContain('emphasis')
+    const settings = (await service.dispatch('settings:get', {})) as Settings
+    expect(settings.lastDocumentId).toBe(doc.id)
+  })
+
+  it('turns bad input into clear, typed failures', async () => {
+    const bad = (channel: string, payload: unknown) =>
+      service.dispatch(channel, payload).then(
+        () => null,
+        (e: unknown) => e
+      )
+    const empty = (await service.dispatch('documents:create', {})) as StoredDocument
+    const refused = await bad('export:documents', { ids: [empty.id], format: 'pdf' })
+    expect(refused).toBeInstanceOf(ApiFailure)
+    expect((refused as ApiFailure).error).toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringMatching(/empty/i)
+    })
+    expect(((await bad('import:document', { fileName: 'x.exe', base64: 'AAAA' })) as ApiFailure).error.code).toBe(
+      'invalid-request'
+    )
+    expect(
+      ((await bad('documents:open', { id: 'c0ffee00-0000-4000-8000-000000000000' })) as ApiFailure).error.code
+    ).toBe('not-found')
+    expect(((await bad('export:documents', { ids: [], format: 'md' })) as ApiFailure).error.code).toBe(
+      'invalid-request'
+    )
+    expect(((await bad('settings:set', { theme: 'neon' })) as ApiFailure).error.code).toBe('invalid-request')
+  })
+
+  it('names export files safely', () => {
+    expect(fileNameFor('a/b\\c:d*?"<>|e', 'pdf')).toBe('a b c d e.pdf')
+    expect(fileNameFor('   ', 'txt')).toBe('Untitled.txt')
+  })
+})
