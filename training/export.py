@@ -121,9 +121,8 @@ def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
 
 
 def cmd_model(args):
-    ckpt = torch.load(args.ckpt, map_location="cpu")
-    model = Transformer(ModelConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["model"])
+    from train import load_model
+    model, ckpt = load_model(args.ckpt)
     s = ckpt["state"]
     training = dict(objective=ckpt["args"]["objective"], steps=s["step"], tokens_seen=s["tokens"],
                     body_tokens_seen=s["body_tokens"], train_minutes=round(s["train_time"] / 60, 2))
@@ -258,7 +257,7 @@ def cmd_golden(args):
     print(f"wrote {args.out} ({total / 1e6:.2f} MB)")
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("model", help="export a checkpoint")
@@ -267,7 +266,7 @@ def main():
     m.add_argument("--tokenizer", help="tokenizer.json to ship (default: the one the checkpoint names)")
     g = sub.add_parser("golden", help="write the TypeScript engine's fixtures")
     g.add_argument("--out", default="src/core/testdata/tiny-ilm")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     torch.set_num_threads(1)  # tiny models: threads only add overhead
     {"model": cmd_model, "golden": cmd_golden}[args.cmd](args)
 

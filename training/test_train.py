@@ -5,6 +5,7 @@ import os
 import numpy as np
 import torch
 
+import export
 import train
 
 
@@ -39,3 +40,10 @@ def test_train_resume_and_ar(tmp_path):
     train.main(common + ["--out", str(tmp_path / "ar"), "--max-steps", "2", "--objective", "ar"])
     ar = torch.load(tmp_path / "ar" / "ckpt.pt")
     assert ar["config"]["causal"] and ar["state"]["evals"][-1]["val"]["mean"]["loss"] > 0
+
+    # the exported checkpoint carries what the app needs to know
+    export.main(["model", "--ckpt", str(tmp_path / "ar" / "ckpt.pt"), "--out", str(tmp_path / "ar-export")])
+    meta = json.loads((tmp_path / "ar-export" / "model.json").read_text())
+    assert meta["kind"] == "ar" and meta["vocab_size"] == 300 and meta["training"]["steps"] == 2
+    assert meta["data"]["mix"] == {"short-stories": 0.7, "novels-1880s": 0.3} and "mean" in meta["heldout"]
+    assert {"model.onnx", "decoder_with_past.onnx"} <= set(meta["files"])

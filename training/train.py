@@ -12,6 +12,7 @@ Only rank 0 logs, evaluates into metrics.jsonl / curve.png and writes --out/ckpt
 """
 import argparse
 import contextlib
+import inspect
 import json
 import math
 import os
@@ -145,9 +146,14 @@ def lr_at(args, step, progress):
     return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
+def load_checkpoint(path):
+    # PyTorch >= 2.6 defaults to weights_only=True, which refuses the plain-Python state (1.13 has the flag too)
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
 def load_model(path, device="cpu"):
     """(model in eval mode, checkpoint dict) from a train.py checkpoint."""
-    ckpt = torch.load(path, map_location="cpu")
+    ckpt = load_checkpoint(path)
     model = Transformer(ModelConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["model"])
     return model.to(device).eval(), ckpt
@@ -236,7 +242,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
 
     ckpt_path = os.path.join(args.out, "ckpt.pt")
-    ckpt = torch.load(ckpt_path, map_location="cpu") if args.resume else None
+    ckpt = load_checkpoint(ckpt_path) if args.resume else None
     if ckpt:  # the checkpoint fixes the model size (and max_len, which the task's windows depend on)
         args.max_len = ckpt["config"]["max_len"]
     task = make_task(args)
@@ -250,7 +256,7 @@ def main(argv=None):
     model = Transformer(cfg).to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    fused = {"fused": True} if device.type == "cuda" and "fused" in torch.optim.AdamW.__init__.__code__.co_varnames else {}
+    fused = {"fused": True} if device.type == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters else {}
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95), **fused)
     state = dict(step=0, tokens=0, body_tokens=0, train_time=0.0, history=[], evals=[])
