@@ -1,20 +1,12 @@
 import { expect, test } from '@playwright/test'
-
-function hostUrl(): string {
-  const url = process.env['INLAY_URL']
-  if (!url) throw new Error('INLAY_URL is not set; the global setup starts the host')
-  return url
-}
+import { collectErrors, hostUrl } from './helpers'
 
 test('the renderer loads through the token and talks to the host API', async ({ page }) => {
-  const errors: string[] = []
-  page.on('pageerror', (err) => errors.push(err.message))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text())
-  })
+  const errors = collectErrors(page)
   await page.goto(hostUrl())
   await expect(page.getByRole('heading', { name: 'Inlay' })).toBeVisible()
   await expect(page.getByTestId('app-info')).toHaveText('Inlay e2e · browser mode')
+  await expect(page.getByTestId('model-status')).toContainText('tiny-ilm · cpu · ready')
   expect(errors).toEqual([])
 })
 

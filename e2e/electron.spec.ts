@@ -31,6 +31,10 @@ test('the Electron app opens its window and reaches main over IPC', async () => 
     process: typeof (globalThis as { process?: unknown }).process,
     api: Object.keys((globalThis as { inlay?: object }).inlay ?? {})
   }))
-  expect(exposure).toEqual({ require: 'undefined', process: 'undefined', api: ['app'] })
+  expect(exposure).toEqual({
+    require: 'undefined',
+    process: 'undefined',
+    api: ['app', 'model', 'documents', 'settings', 'exports', 'generation']
+  })
   await app.close()
 })

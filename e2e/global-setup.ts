@@ -13,7 +13,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'inlay-e2e-'))
   const modelDir = resolve(process.env['INLAY_E2E_MODEL'] ?? 'src/core/testdata/tiny-ilm')
-  const service = createService({ host: 'web', version: 'e2e', dataDir, modelDir })
+  // The tiny model fills a gap in milliseconds; a short pause per insertion lets the tests watch the text grow
+  // and stop a run mid-way (INLAY_E2E_STEP_DELAY_MS=0 runs at full speed).
+  const stepDelayMs = Number(process.env['INLAY_E2E_STEP_DELAY_MS'] ?? 40)
+  const service = createService({ host: 'web', version: 'e2e', dataDir, modelDir, stepDelayMs })
   const host = await startHost({ service, rendererDir })
   // Workers inherit the environment, so this is how the tests learn the per-launch address.
   process.env['INLAY_URL'] = host.url
