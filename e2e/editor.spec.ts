@@ -136,3 +136,49 @@ test('write, gap, generate, stop, accept, undo, reload, restore', async ({ page 
 
   expect(errors).toEqual([])
 })
+
+test('alternatives, per-gap accept and reject, and the rejected gap stays marked', async ({ page }) => {
+  const errors = collectErrors(page)
+  await openApp(page)
+  await page.getByRole('button', { name: 'Settings' }).click()
+  await setSetting(page, 'Stop threshold', '0.9')
+  await setSetting(page, 'Alternatives', '2')
+  await page.getByRole('button', { name: 'Close settings' }).click()
+
+  await newDocument(page, 'Two takes')
+  const draft = 'The fox ran. The end.'
+  await page.locator('.cm-content').click()
+  await page.keyboard.type(draft)
+  await cursorAt(page, 'The fox'.length)
+  await markGapWithOptions(page, { 'Min tokens': '1', 'Max tokens': '3' })
+  await cursorAt(page, draft.length)
+  await markGapWithOptions(page, { 'Min tokens': '1', 'Max tokens': '3' })
+
+  await page.getByRole('button', { name: /^Generate/ }).click()
+  const bar = page.getByRole('region', { name: 'Generation' })
+  await expect(bar.getByRole('button', { name: /Accept all/ })).toBeVisible({ timeout: 20_000 })
+  await expect(bar.getByTestId('alternative')).toHaveText('Alternative 1 of 2')
+  const first = await editorText(page)
+  // Alt+] shows the other alternative in place; Alt+[ comes back.
+  await page.keyboard.press('Alt+]')
+  await expect(bar.getByTestId('alternative')).toHaveText('Alternative 2 of 2')
+  const second = await editorText(page)
+  expect(second.startsWith('The fox')).toBe(true)
+  await page.keyboard.press('Alt+[')
+  await expect.poll(() => editorText(page)).toBe(first)
+
+  // Reject the first gap: its text goes; accept the second: the run ends with only that text.
+  await bar.getByRole('button', { name: 'Reject gap 1' }).click()
+  const afterReject = await editorText(page)
+  expect(afterReject.startsWith('The fox ran. The end.')).toBe(true)
+  await bar.getByRole('button', { name: 'Accept gap 2' }).click()
+  await expect(bar).toBeHidden()
+  expect(await editorText(page)).toBe(afterReject)
+  await expect(page.locator('.cm-gap')).toHaveCount(1)
+  // One undo: the draft as it was, both gaps marked.
+  await page.locator('.cm-content').focus()
+  await page.keyboard.press('ControlOrMeta+z')
+  await expect.poll(() => editorText(page)).toBe(draft)
+  await expect(page.locator('.cm-gap')).toHaveCount(2)
+  expect(errors).toEqual([])
+})

@@ -409,7 +409,16 @@ export class InlayApp {
     created = run
     this.activeRun = run
     this.run = run.snapshot
-    const handle = api.generation.start({ documentId: doc.id, content, params }, (event) => run.handle(event))
+    const handle = api.generation.start({ documentId: doc.id, content, params }, (event) => {
+      try {
+        run.handle(event)
+      } catch (err) {
+        // The stream and the editor disagree (a bug): stop here and keep what is shown for review.
+        run.stop()
+        this.handle?.stop()
+        this.notify(`The generation went out of step and was stopped: ${message(err)}`, 'error')
+      }
+    })
     this.handle = handle
     void handle.finished.then(() => {
       if (this.handle === handle) this.handle = null
