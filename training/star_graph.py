@@ -180,6 +180,21 @@ def exact_match(preds, targets):
     return np.array(out, dtype=bool)
 
 
+def valid_walk(pred, graph):
+    """The generated body is a chain of edge pairs of the graph starting at the source and ending at a leaf
+    (an arm's last node): a well-formed path, maybe down the wrong arm. EOS and after cut off."""
+    p = list(pred)
+    if EOS in p:
+        p = p[:p.index(EOS)]
+    if not p or len(p) % 2:
+        return False
+    edges = set(map(tuple, graph["edges"].tolist()))
+    pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
+    leaves = {a[-1] for a in graph["arms"]}
+    return (pairs[0][0] == graph["source"] and pairs[-1][1] in leaves and all(e in edges for e in pairs)
+            and all(a[1] == b[0] for a, b in zip(pairs, pairs[1:])))
+
+
 def ar_greedy(model, prompts, max_new, batch_size=500):
     """Greedy continuation of `[CLS] prompt [BOS]` with the causal model's KV cache. Prompts are grouped by
     length so that no row needs padding. Returns the generated ids per prompt (up to EOS included, or max_new)."""
@@ -254,8 +269,9 @@ def evaluate_checkpoint(ckpt_path, n=5000, threshold=0.5, batch_size=500, seed=N
     dt = time.time() - t0
     # diagnostics: right length; right first hop out of the centre (the "planning" decision)
     right_len = np.mean([len([x for x in p if x not in (EOS, PAD)]) == len(t) for p, t in zip(preds, targets)])
+    walk = np.mean([valid_walk(p, g) for p, g in zip(preds, test)])
     return dict(level=level, objective="ar" if model.cfg.causal else "ilm", n=len(test), exact_match=float(em.mean()),
-                right_length=float(right_len), decode_seconds=dt, threshold=None if model.cfg.causal else threshold,
+                right_length=float(right_len), valid_walk=float(walk), decode_seconds=dt, threshold=None if model.cfg.causal else threshold,
                 examples=[dict(target=t, pred=p) for p, t in list(zip(preds, targets))[:3]]), em
 
 
@@ -310,7 +326,7 @@ def reproduce(args):
             from model import ModelConfig, Transformer
             n_params = Transformer(ModelConfig(**ck["config"])).n_params()
             results["levels"][level][obj] = dict(
-                exact_match=ev["exact_match"], right_length=ev["right_length"], n_test=ev["n"],
+                exact_match=ev["exact_match"], right_length=ev["right_length"], valid_walk=ev["valid_walk"], n_test=ev["n"],
                 threshold=ev["threshold"], decode_seconds=round(ev["decode_seconds"], 1), steps=st["step"],
                 examples_seen=st["step"] * args.batch_size, body_tokens=st["body_tokens"], positions_seen=st["tokens"],
                 train_minutes=round(st["train_time"] / 60, 2), held_out_loss=last_eval, n_params=n_params,
@@ -374,19 +390,30 @@ def render_md(r):
               "reference decoder `training/predictor.py`.",
               "- AR decoding: greedy continuation after BOS until EOS (the AR training body ends with EOS) or 2 x "
               "(max arm length - 1) + 4 tokens.",
-              "- Paper: 12-layer 768-d model, lr 1e-4 constant, batch 64, 50k steps (3.2M graph presentations).",
-              ""]
-    lines += ["## Per run", "", "| level | objective | exact match | right length | steps | examples seen | "
-              "positions seen | train min | held-out loss | decode s |", "|---|---|---|---|---|---|---|---|---|---|"]
+              "- Paper: 12-layer 768-d model (about 85M parameters), lr 1e-4 constant, batch 64, 50k steps "
+              "(3.2M graph presentations)."]
+    if any_run:
+        seen = any_run["examples_seen"]
+        lines.append(f"- Compute here vs the paper: {seen:,} graph presentations per model = {100 * seen / 3.2e6:.1f}% of "
+                     f"the paper's, with a model {85e6 / any_run['n_params']:,.0f}x smaller.")
+    if any(lv not in r["levels"] for lv in LEVELS):
+        lines.append("- Not run: " + ", ".join(lv for lv in LEVELS if lv not in r["levels"]) +
+                     " (the CPU budget of this machine did not allow it; `--levels hard` runs it with the same command).")
+    lines += ["", "## Per run", "", "Exact match, right length (as many tokens as the answer) and valid walk (the output "
+              "is a chain of real edges from the source to some arm's end: a well-formed path, possibly down the "
+              "wrong arm), in % of the test graphs.", "",
+              "| level | objective | exact match | right length | valid walk | steps | examples seen | "
+              "positions seen | train min | held-out loss | decode s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for level, res in r["levels"].items():
         for obj, v in res.items():
             hl = v["held_out_loss"]["loss"] if v.get("held_out_loss") else None
-            lines.append(f"| {level} | {obj} | {100 * v['exact_match']:.2f} | {100 * v['right_length']:.1f} | {v['steps']} | "
+            vw = "–" if v.get("valid_walk") is None else f"{100 * v['valid_walk']:.1f}"
+            lines.append(f"| {level} | {obj} | {100 * v['exact_match']:.2f} | {100 * v['right_length']:.1f} | {vw} | {v['steps']} | "
                          f"{v['examples_seen']:,} | {v['positions_seen']:,} | {v['train_minutes']} | "
                          f"{'–' if hl is None else f'{hl:.4f}'} | {v['decode_seconds']} |")
     lines += ["", f"Started {r.get('started')}, finished {r.get('finished', '(running)')}.", ""]
     if r.get("notes"):
-        lines += ["## Notes", "", r["notes"], ""]
+        lines += ["## Notes on this run", "", r["notes"], ""]
     return "\n".join(lines)
 
 
@@ -420,7 +447,22 @@ def main(argv=None):
     r.add_argument("--runs", default="training/runs/star")
     r.add_argument("--results", default="training/results", help="where star_graph.json/.md go")
     r.add_argument("--skip-trained", action="store_true", help="evaluate existing checkpoints instead of training")
+    w = sub.add_parser("render", help="rewrite star_graph.md from star_graph.json (optionally with notes)")
+    w.add_argument("--results", default="training/results")
+    w.add_argument("--notes-file", help="text for the 'Notes on this run' section, stored in the json")
     args = p.parse_args(argv)
+    if args.cmd == "render":
+        path = os.path.join(ROOT, args.results, "star_graph.json")
+        with open(path) as f:
+            r = json.load(f)
+        if args.notes_file:
+            with open(args.notes_file) as f:
+                r["notes"] = f.read().strip()
+        with open(path, "w") as f:
+            json.dump(r, f, indent=1, default=str)
+        with open(os.path.join(ROOT, args.results, "star_graph.md"), "w") as f:
+            f.write(render_md(r))
+        return
     import torch
     torch.set_num_threads(args.threads)
     if args.cmd == "eval":

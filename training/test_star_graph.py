@@ -190,3 +190,16 @@ def test_ar_greedy_decodes_a_perfect_model():
     assert sg.exact_match(out, [answers[tuple(p)] for p in prompts]).all()
     out = sg.ar_greedy(Stub(answers), prompts, max_new=3)
     assert out[0] == [5, 6, 6] and out[1] == [9, 10, sg.EOS]
+
+
+def test_valid_walk():
+    g = sg.make_split("medium", "train", 1, seed=2)[0]
+    body = sg.graph_to_example(g)[1]
+    assert sg.valid_walk(body, g) and sg.valid_walk(body + [sg.EOS, 7], g)
+    a0, a1, c = g["arms"][0], g["arms"][1], g["centre"]
+    other = sg.path_to_body(a0[:a0.index(c)] + a1[a1.index(c):])  # turn into arm 1 at the centre
+    assert sg.valid_walk(other, g) and not sg.exact_match([other], [body])[0]  # wrong arm, well formed
+    assert not sg.valid_walk(body[:-2], g)  # stops before a leaf
+    assert not sg.valid_walk(body[2:], g)  # does not start at the source
+    assert not sg.valid_walk(body[:3], g) and not sg.valid_walk([], g)
+    assert not sg.valid_walk(body[:2] + body[4:], g)  # a skipped edge breaks the chain
