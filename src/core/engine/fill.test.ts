@@ -251,3 +251,26 @@ describe('long documents', () => {
     expect(replay(segments, events)).toBe(out.text)
   })
 })
+
+describe('the model window bounds every gap', () => {
+  it('a gap with no max stops growing before the window overflows, and impossible minimums are refused', async () => {
+    const { result } = await run(
+      [
+        { kind: 'text', text: 'Once' },
+        { kind: 'gap', gap: { id: 'g' } }
+      ],
+      {
+        seed: 2,
+        stopThreshold: 1,
+        maxTokens: 200,
+        parallel: 4
+      }
+    )
+    const out = result.alternatives[0]!
+    expect(out.gaps[0]!.tokens).toBeLessThanOrEqual(model.card.maxLength - 2)
+    expect(out.stopReason).not.toBe('max-tokens')
+    await expect(run([{ kind: 'gap', gap: { id: 'g', min: 500 } }], {})).rejects.toThrow(
+      /min is 500 but the model sees at most \d+ tokens/
+    )
+  })
+})

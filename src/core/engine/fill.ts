@@ -65,6 +65,7 @@ interface Layout {
   gapSpan: [number, number][]
 }
 
+/** Tokens of context the window keeps beside a gap; also the most insertions one parallel step may make. */
 const WINDOW_MARGIN = 16
 
 class Alternative {
@@ -164,14 +165,6 @@ function resolveConstraints(tokenizer: TextTokenizer, gaps: GapSpec[], allowPart
       variants: [word.trim(), ` ${word.trim()}`].map((text) => ({ ids: tokenizer.encode(text), text }))
     }))
   )
-  for (const [g, gap] of gaps.entries()) {
-    const need = required
-      .filter((r) => r.gap === g)
-      .reduce((n, r) => n + Math.min(...r.variants.map((v) => v.ids.length)), 0)
-    if (gap.max !== undefined && need > gap.max) {
-      throw new DocumentError(`Gap "${gap.id}": its required words need ${need} tokens but max is ${gap.max}`)
-    }
-  }
   return { gaps, blocked, required }
 }
 
@@ -212,10 +205,25 @@ export async function* fill(
   }
   const stopThreshold = options.stopThreshold ?? 0.9
   const maxTokens = options.maxTokens ?? 256
-  const parallel = Math.max(1, Math.floor(options.parallel ?? 1))
+  const parallel = Math.min(WINDOW_MARGIN, Math.max(1, Math.floor(options.parallel ?? 1)))
   const count = Math.max(1, Math.floor(options.alternatives ?? 1))
   const maxBody = model.card.maxLength - 2
   const { cls, bos } = tokenizer.special
+  // A gap may grow only as far as the model can still see it with some context around it.
+  const capacity = gaps.map((gap) => Math.min(gap.max ?? Infinity, maxBody - WINDOW_MARGIN))
+  for (const [g, gap] of gaps.entries()) {
+    const need = (gap.include ?? []).reduce(
+      (n, word) => n + Math.min(...[word.trim(), ` ${word.trim()}`].map((w) => tokenizer.encode(w).length)),
+      0
+    )
+    const limit =
+      gap.max !== undefined && gap.max <= capacity[g]!
+        ? `max is ${gap.max}`
+        : `the model sees at most ${capacity[g]} tokens of one gap`
+    if (need > capacity[g]!)
+      throw new DocumentError(`Gap "${gap.id}": its required words need ${need} tokens but ${limit}`)
+    if ((gap.min ?? 0) > capacity[g]!) throw new DocumentError(`Gap "${gap.id}": min is ${gap.min} but ${limit}`)
+  }
 
   let gapIndex = 0
   const parts: Part[] = segments.map((s) =>
@@ -337,7 +345,7 @@ export async function* fill(
       }
       const eligible = (g: number) =>
         window.active.has(g) &&
-        (gaps[g]!.max === undefined || alt.gapTokens(g) < gaps[g]!.max!) &&
+        alt.gapTokens(g) < capacity[g]! &&
         (underMin.length === 0 || stopProb < stopThreshold || underMin.includes(g))
       const rows = window.to - window.from + 2
       const marginals = new Float64Array(rows).fill(-Infinity)
@@ -360,7 +368,7 @@ export async function* fill(
       const room = new Map<number, number>()
       const picks = pickRows(marginals, parallel, sampling, alt.rng, (row) => {
         const g = rowClaim[row]!.gap
-        const left = room.get(g) ?? (gaps[g]!.max ?? Infinity) - alt.gapTokens(g)
+        const left = room.get(g) ?? capacity[g]! - alt.gapTokens(g)
         if (left <= 0) return false
         room.set(g, left - 1)
         return true
