@@ -36,17 +36,6 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!
 }
 
-async function timeIt(run: () => Promise<unknown>, n = repeats): Promise<number> {
-  for (let i = 0; i < 3; i++) await run()
-  const times: number[] = []
-  for (let i = 0; i < n; i++) {
-    const t = performance.now()
-    await run()
-    times.push(performance.now() - t)
-  }
-  return median(times)
-}
-
 function ensureBaselines(): void {
   const arCard = join(cache, 'ar', 'model.json')
   const ilm = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
@@ -78,7 +67,7 @@ const { n_layer: layers, d_model: d, d_ff: ff } = card.architecture
 const V = card.vocab_size
 log(`model ${modelDir} (${card.parameters} parameters, max length ${card.max_len}) on ${model.provider}`)
 
-// 1. Step time, and FLOPs per step.
+// 1. Step time, and FLOPs per step (timed below, in alternation with the floor).
 const matmuls = (L: number): [number, number, number, number][] => [
   // [m, k, n, times per forward]
   [L, d, 3 * d, layers],
@@ -93,47 +82,54 @@ const flopsPerStep = (L: number) =>
 const randomIds = (L: number) =>
   Array.from({ length: L }, (_, i) => (i === 0 ? 1 : i === 1 ? 2 : 5 + ((i * 7919) % (V - 5))))
 const lengths = [64, 128, 256, 512]
+
+// 2. FLOP floor: each matmul shape of a step, timed alone in onnxruntime (same threads), summed. Step and
+// floor are timed in alternation, so a burst of load elsewhere on the machine hits both alike.
+const mm = await ort.InferenceSession.create(join(cache, 'matmul.onnx'), { graphOptimizationLevel: 'all' })
+const matmulFeeds = (m: number, k: number, n: number) => ({
+  a: new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: m * k }, (_, i) => ((i % 17) - 8) / 8),
+    [m, k]
+  ),
+  b: new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: k * n }, (_, i) => ((i % 13) - 6) / 6),
+    [k, n]
+  )
+})
+async function elapsed(run: () => Promise<unknown>): Promise<number> {
+  const t = performance.now()
+  await run()
+  return performance.now() - t
+}
 const stepMs: Record<number, number> = {}
+const floorMs: Record<number, number> = {}
+const bestGflops: Record<number, number> = {}
 for (const L of lengths) {
   // The engine never sends more than the model's maximum; 512 is timed on the raw graph for speed only.
   const ids = randomIds(L)
   const input = { batch: 1, length: L, inputIds: ids, positions: ids.map((_, i) => i), attentionMask: ids.map(() => 1) }
-  stepMs[L] = await timeIt(() => model.run(input))
-}
-
-// 2. FLOP floor: each matmul shape of a step, timed alone in onnxruntime (same threads), summed.
-const mm = await ort.InferenceSession.create(join(cache, 'matmul.onnx'), { graphOptimizationLevel: 'all' })
-const mmCache = new Map<string, number>()
-async function matmulMs(m: number, k: number, n: number): Promise<number> {
-  const key = `${m}x${k}x${n}`
-  if (!mmCache.has(key)) {
-    const a = new ort.Tensor(
-      'float32',
-      Float32Array.from({ length: m * k }, (_, i) => ((i % 17) - 8) / 8),
-      [m, k]
-    )
-    const b = new ort.Tensor(
-      'float32',
-      Float32Array.from({ length: k * n }, (_, i) => ((i % 13) - 6) / 6),
-      [k, n]
-    )
-    mmCache.set(key, await timeIt(() => mm.run({ a, b })))
+  const shapes = matmuls(L).map(([m, k, n, times]) => ({ feeds: matmulFeeds(m, k, n), flops: 2 * m * k * n, times }))
+  const steps: number[] = []
+  const floors: number[] = []
+  const rates: number[] = []
+  for (let r = -3; r < repeats; r++) {
+    const step = await elapsed(() => model.run(input))
+    let floor = 0
+    let best = 0
+    for (const shape of shapes) {
+      const ms = await elapsed(() => mm.run(shape.feeds))
+      floor += ms * shape.times
+      best = Math.max(best, shape.flops / (ms * 1e6))
+    }
+    // Attention's L×L products are not timed separately: charged at the best matmul rate of this round.
+    floor += (layers * 4 * L * L * d) / (best * 1e6)
+    if (r >= 0) (steps.push(step), floors.push(floor), rates.push(best))
   }
-  return mmCache.get(key)!
-}
-const floorMs: Record<number, number> = {}
-const bestGflops: Record<number, number> = {}
-for (const L of lengths) {
-  let total = 0
-  let best = 0
-  for (const [m, k, n, times] of matmuls(L)) {
-    const ms = await matmulMs(m, k, n)
-    total += ms * times
-    best = Math.max(best, (2 * m * k * n) / (ms * 1e6))
-  }
-  // Attention's L×L products are not timed separately: charged at the best rate seen.
-  floorMs[L] = total + (layers * 4 * L * L * d) / (best * 1e6)
-  bestGflops[L] = best
+  stepMs[L] = median(steps)
+  floorMs[L] = median(floors)
+  bestGflops[L] = median(rates)
 }
 
 // 3. Insertion throughput on a fill with the real loop (stop head off, fixed budget).
