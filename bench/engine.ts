@@ -125,7 +125,10 @@ for (const L of lengths) {
     }
     // Attention's L×L products are not timed separately: charged at the best matmul rate of this round.
     floor += (layers * 4 * L * L * d) / (best * 1e6)
-    if (r >= 0) (steps.push(step), floors.push(floor), rates.push(best))
+    if (r < 0) continue // warm-up rounds
+    steps.push(step)
+    floors.push(floor)
+    rates.push(best)
   }
   stepMs[L] = median(steps)
   floorMs[L] = median(floors)
