@@ -1,21 +1,33 @@
-import { join } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
   app,
+  BaseWindow,
   BrowserWindow,
   dialog,
   ipcMain,
+  Menu,
   session,
   shell,
   type IpcMainEvent,
-  type IpcMainInvokeEvent
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+  type OpenDialogOptions
 } from 'electron'
 import { writeExportFile } from '../core/export'
 import { createService, type ExportFile, type Service } from '../core/service'
-import type { ExportOutcome } from '../shared/contract'
+import type { ExportOutcome, ImportedDocument, MenuCommand } from '../shared/contract'
 import { invokeEnveloped, startStream } from '../core/envelope'
 import { DEFAULT_MODEL_NAME } from '../core/paths'
-import { IPC_INVOKE, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
+import {
+  IPC_INVOKE,
+  IPC_MENU,
+  IPC_STREAM,
+  MAX_IMPORT_BYTES,
+  type StreamControl,
+  type StreamMessage
+} from '../shared/transport'
 
 const rendererFile = join(import.meta.dirname, '../renderer/index.html')
 const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined
@@ -78,6 +90,121 @@ async function saveExport(file: ExportFile): Promise<ExportOutcome> {
   return { kind: 'saved', path: choice.filePath }
 }
 
+/** The window a menu command is for: the one it was chosen in, else the focused one, else any. */
+function targetWindow(chosenIn?: BaseWindow): BrowserWindow | undefined {
+  if (chosenIn instanceof BrowserWindow) return chosenIn
+  return BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+}
+
+function sendMenuCommand(win: BrowserWindow | undefined, command: MenuCommand): void {
+  if (win && !win.isDestroyed()) win.webContents.send(IPC_MENU, command)
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`
+}
+
+/**
+ * File → Import… runs here rather than through the page's file input: a menu click is no user gesture in the
+ * page, and Chromium opens a file chooser only on one. Same service call, same checks, as the renderer's import.
+ */
+async function importFromMenu(service: Service, win: BrowserWindow | undefined): Promise<void> {
+  const options: OpenDialogOptions = {
+    title: 'Import',
+    properties: ['openFile'],
+    filters: [{ name: 'Text, Markdown or Word', extensions: ['txt', 'md', 'markdown', 'docx'] }]
+  }
+  const choice = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options)
+  const file = choice.filePaths[0]
+  if (choice.canceled || !file) return
+  const name = basename(file)
+  let command: MenuCommand
+  try {
+    const { size } = await stat(file)
+    if (size > MAX_IMPORT_BYTES) {
+      command = {
+        kind: 'import-failed',
+        message: `Cannot import “${name}”: it is ${megabytes(size)}, over the ${megabytes(MAX_IMPORT_BYTES)} limit.`
+      }
+    } else {
+      const base64 = (await readFile(file)).toString('base64')
+      const envelope = await invokeEnveloped(service, 'import:document', { fileName: name, base64 })
+      command = envelope.ok
+        ? { kind: 'imported', document: envelope.value as ImportedDocument }
+        : { kind: 'import-failed', message: envelope.error.message }
+    }
+  } catch (err) {
+    command = { kind: 'import-failed', message: `Cannot read “${name}”: ${(err as Error).message}` }
+  }
+  sendMenuCommand(win ?? targetWindow(), command)
+}
+
+/**
+ * The application menu. Commands that act on the document go to the renderer on one fixed channel. New, Import
+ * and Export own their shortcuts here (the renderer handles those keys only where there is no menu, in browser
+ * mode); Save's shortcut is only shown, since the editor handles Mod-S itself in both modes.
+ */
+function installMenu(service: Service): void {
+  const isMac = process.platform === 'darwin'
+  const command =
+    (kind: 'new' | 'export' | 'save' | 'toggle-theme') =>
+    (_item: unknown, win: BaseWindow | undefined): void => {
+      const target = targetWindow(win)
+      if (target) sendMenuCommand(target, { kind })
+      else if (kind === 'new') createWindow()
+    }
+  const template: MenuItemConstructorOptions[] = [
+    ...(isMac ? [{ role: 'appMenu' } as const] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'New Document', accelerator: 'CmdOrCtrl+N', click: command('new') },
+        {
+          label: 'Import…',
+          accelerator: 'CmdOrCtrl+O',
+          click: (_item, win) => void importFromMenu(service, targetWindow(win))
+        },
+        { label: 'Export…', accelerator: 'CmdOrCtrl+E', click: command('export') },
+        { type: 'separator' },
+        { label: 'Save Revision', accelerator: 'CmdOrCtrl+S', registerAccelerator: false, click: command('save') },
+        { type: 'separator' },
+        isMac ? { role: 'close' } : { role: 'quit' }
+      ]
+    },
+    {
+      label: 'Edit',
+      submenu: [
+        { role: 'undo' },
+        { role: 'redo' },
+        { type: 'separator' },
+        { role: 'cut' },
+        { role: 'copy' },
+        { role: 'paste' },
+        { role: 'pasteAndMatchStyle' },
+        { role: 'delete' },
+        { type: 'separator' },
+        { role: 'selectAll' }
+      ]
+    },
+    {
+      label: 'View',
+      submenu: [
+        { label: 'Toggle Dark Mode', click: command('toggle-theme') },
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(app.isPackaged ? [] : [{ type: 'separator' } as const, { role: 'toggleDevTools' } as const])
+      ]
+    },
+    { role: 'windowMenu' },
+    { role: 'help', submenu: [{ role: 'about', label: 'About Inlay' }] }
+  ]
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template))
+}
+
 function serveApi(service: Service): void {
   ipcMain.handle(IPC_INVOKE, async (event, channel: unknown, payload: unknown) => {
     if (!isTrustedSender(event)) return { ok: false, error: { code: 'invalid-request', message: 'Untrusted sender' } }
@@ -116,6 +243,7 @@ void app.whenReady().then(() => {
     deliverExport: saveExport
   })
   serveApi(service)
+  installMenu(service)
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()

@@ -1,8 +1,10 @@
 // Exposes one narrow, typed API to the renderer; the renderer never sees ipcRenderer. Requests go through one
-// invoke channel; each stream gets its own MessagePort, and closing it is how the renderer stops a run.
-import { contextBridge, ipcRenderer } from 'electron'
+// invoke channel; each stream gets its own MessagePort, and closing it is how the renderer stops a run. The
+// application menu's commands arrive on one fixed channel, main → renderer only.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { buildApi, type Invoke, type OpenStream } from '../shared/api-client'
-import { IPC_INVOKE, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
+import type { InlayApi, MenuCommand } from '../shared/contract'
+import { IPC_INVOKE, IPC_MENU, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
 
 const invoke: Invoke = (channel, request) => ipcRenderer.invoke(IPC_INVOKE, channel, request)
 
@@ -16,4 +18,25 @@ const openStream: OpenStream = (channel, payload, onMessage) => {
   return () => port1.postMessage({ op: 'stop' } satisfies StreamControl)
 }
 
-contextBridge.exposeInMainWorld('inlay', buildApi(invoke, openStream))
+const MENU_KINDS: ReadonlySet<string> = new Set<MenuCommand['kind']>([
+  'new',
+  'export',
+  'save',
+  'toggle-theme',
+  'imported',
+  'import-failed'
+])
+
+const menu: NonNullable<InlayApi['menu']> = {
+  onCommand(callback) {
+    // Only the command reaches the page, never the IPC event (it carries the sender).
+    const listener = (_event: IpcRendererEvent, command: unknown) => {
+      const kind = (command as { kind?: unknown } | null)?.kind
+      if (typeof kind === 'string' && MENU_KINDS.has(kind)) callback(command as MenuCommand)
+    }
+    ipcRenderer.on(IPC_MENU, listener)
+    return () => void ipcRenderer.removeListener(IPC_MENU, listener)
+  }
+}
+
+contextBridge.exposeInMainWorld('inlay', { ...buildApi(invoke, openStream), menu } satisfies InlayApi)

@@ -4,6 +4,7 @@
 // handler runs, so a malformed payload never reaches the core.
 import { z } from 'zod'
 import type { DocumentContent, DocumentSummary, GapMark, Revision, RevisionSummary, StoredDocument } from './documents'
+import { MAX_IMPORT_BYTES } from './transport'
 
 const id = z.string().min(1).max(100)
 const word = z.string().trim().min(1).max(100)
@@ -112,7 +113,7 @@ export const requests = {
   'export:documents': z.object({ ids: z.array(id).min(1).max(200), format: ExportFormatSchema }).strict(),
   /** A .txt, .md or .docx file the user picked, read by the renderer; it becomes a new document. */
   'import:document': z
-    .object({ fileName: z.string().min(1).max(255), base64: z.string().max(16 * 1024 * 1024) })
+    .object({ fileName: z.string().min(1).max(255), base64: z.string().max(Math.ceil(MAX_IMPORT_BYTES / 3) * 4) })
     .strict(),
   'generation:stop': z.object({ runId: id }).strict()
 } as const
@@ -134,7 +135,7 @@ export interface ResponseMap {
   'settings:get': Settings
   'settings:set': Settings
   'export:documents': ExportOutcome
-  'import:document': StoredDocument & { warnings: string[] }
+  'import:document': ImportedDocument
   'generation:stop': { stopped: boolean }
 }
 
@@ -190,6 +191,17 @@ export interface StreamHandle {
   finished: Promise<void>
 }
 
+export type ImportedDocument = StoredDocument & { warnings: string[] }
+
+/**
+ * What the desktop app's menu asks of the renderer. Import is done by main (a native open dialog needs no user
+ * gesture in the page, a file input does), which then hands over the new document or why it failed.
+ */
+export type MenuCommand =
+  | { kind: 'new' | 'export' | 'save' | 'toggle-theme' }
+  | { kind: 'imported'; document: ImportedDocument }
+  | { kind: 'import-failed'; message: string }
+
 /** What the renderer sees as `window.inlay` (Electron) or the web client (browser mode). */
 export interface InlayApi {
   app: { info(): Promise<AppInfo> }
@@ -214,11 +226,13 @@ export interface InlayApi {
   }
   exports: {
     documents(ids: string[], format: ExportFormat): Promise<ExportOutcome>
-    importDocument(fileName: string, base64: string): Promise<StoredDocument & { warnings: string[] }>
+    importDocument(fileName: string, base64: string): Promise<ImportedDocument>
   }
   generation: {
     start(request: GenerationStart, onEvent: (event: GenerationEvent) => void): StreamHandle
   }
+  /** Electron only (browser mode has no application menu): subscribes to its commands; returns the unsubscribe. */
+  menu?: { onCommand(callback: (command: MenuCommand) => void): () => void }
 }
 
 /** Errors crossing the transport boundary keep only a code and a message. */

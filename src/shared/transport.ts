@@ -17,3 +17,8 @@ export type SocketMessage = { streamId: string } & StreamMessage
 /** IPC channel names: requests travel inside the message, so main registers exactly these two. */
 export const IPC_INVOKE = 'inlay:invoke'
 export const IPC_STREAM = 'inlay:stream'
+/** Electron only: main → renderer, the application menu's commands (see `MenuCommand`); nothing goes the other way. */
+export const IPC_MENU = 'inlay:menu'
+
+/** The largest file the app takes for import (it travels as base64, a third larger). */
+export const MAX_IMPORT_BYTES = 12 * 1024 * 1024
