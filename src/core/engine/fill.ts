@@ -3,7 +3,7 @@
 // only places the model may insert are the slots at or inside gaps.
 import { DocumentError, validateSegments, type GapSpec, type Segment } from './document'
 import { Rng } from './rng'
-import { logSumExp, maskedRow, pickRows, pickToken, type SamplingOptions } from './sampler'
+import { maskedLogSumExp, maskedRow, pickRows, pickToken, type SamplingOptions } from './sampler'
 import type { TextTokenizer } from './tokenizer'
 import type { ForwardOutput } from './model'
 import type { FilledAlternative, InsertionEventData } from '../../shared/contract'
@@ -349,20 +349,14 @@ export async function* fill(
         (underMin.length === 0 || stopProb < stopThreshold || underMin.includes(g))
       const rows = window.to - window.from + 2
       const marginals = new Float64Array(rows).fill(-Infinity)
-      const masked: (Float32Array | null)[] = new Array(rows).fill(null)
       const rowClaim: (Claim | null)[] = new Array(rows).fill(null)
+      const offsetOf = (row: number) => (b * out.length + row) * out.vocab
       for (let row = 1; row < rows; row++) {
         const claim = claimsOf(layout, window, row).find((c) => eligible(c.gap))
         if (!claim) continue
         rowClaim[row] = claim
-        masked[row] = maskedRow(
-          out.tokenLogits,
-          (b * out.length + row) * out.vocab,
-          out.vocab,
-          constraints!.blocked[claim.gap]!,
-          sampling.temperature
-        )
-        marginals[row] = logSumExp(masked[row]!)
+        const blocked = constraints!.blocked[claim.gap]!
+        marginals[row] = maskedLogSumExp(out.tokenLogits, offsetOf(row), out.vocab, blocked, sampling.temperature)
       }
       // Respect each gap's max within one parallel step.
       const room = new Map<number, number>()
@@ -380,7 +374,17 @@ export async function* fill(
       }
       // Insert left to right so each event's offset holds when the events are applied in order.
       const chosen = picks
-        .map((row) => ({ row, claim: rowClaim[row]!, token: pickToken(masked[row]!, sampling, alt.rng) }))
+        .map((row) => {
+          const claim = rowClaim[row]!
+          const logits = maskedRow(
+            out.tokenLogits,
+            offsetOf(row),
+            out.vocab,
+            constraints!.blocked[claim.gap]!,
+            sampling.temperature
+          )
+          return { row, claim, token: pickToken(logits, sampling, alt.rng) }
+        })
         .sort((x, y) => x.row - y.row)
       let shift = 0
       const shiftByGap = new Map<number, number>()
