@@ -174,12 +174,18 @@ def test_ar_continuation(tt):
     assert tt.decode(fill) == " Mr. Brown sat."
 
 
-def test_all_outputs(setup, tt):
+@pytest.fixture(scope="module")
+def report(setup):
     c = setup["ckpts"]
     out = setup["tmp"] / "results" / "story_eval.md"
     argv = ["all", "--ilm", c["ilm"], "--ar", c["ar"], "--evaluator", c["evaluator"], "--out", str(out),
             "--n-passages", "6", "--passage-tokens", "30,60", "--n-samples", "3", "--sample-tokens", "12"]
-    report = ev.main(argv)
+    return out, ev.main(argv)
+
+
+def test_all_outputs(setup, report):
+    c = setup["ckpts"]
+    out, report = report
     data = json.loads(out.with_suffix(".json").read_text())
     assert data == json.loads(json.dumps(report, ensure_ascii=False))
     assert set(data["sections"]) == {"heldout", "infill", "samples"}
@@ -222,3 +228,30 @@ def test_all_outputs(setup, tt):
     ev.main(["heldout", "--ilm", c["ilm"], "--out", str(out)])
     data2 = json.loads(out.with_suffix(".json").read_text())
     assert set(data2["sections"]) == {"heldout", "infill", "samples"} and "ar" not in data2["sections"]["heldout"]["result"]
+
+
+def test_model_card(setup, report, tmp_path):
+    import model_card
+    out, _ = report
+    ckpt = torch.load(setup["ckpts"]["ilm"])
+    meta = dict(kind="ilm", vocab_size=4096, max_len=96, parameters=140802, architecture=ckpt["config"],
+                data=ckpt["task"], training=dict(objective="ilm", steps=2, tokens_seen=ckpt["state"]["tokens"],
+                                                 body_tokens_seen=10, train_minutes=0.0),
+                heldout=ckpt["state"]["evals"][-1]["val"], tokenizer_sha256="ab" * 32, files={"model.onnx": "cd" * 32})
+    d = tmp_path / "models" / "tiny"
+    d.mkdir(parents=True)
+    (d / "model.json").write_text(json.dumps(meta))
+    (tmp_path / "curve.png").write_bytes(b"png")
+    card = model_card.build(str(d), str(out.with_suffix(".json")), curve=str(tmp_path / "curve.png"))
+    text = open(card).read()
+    for h in ("## Intended use", "## Data", "## Architecture", "## Training", "## Evaluation", "## Latency",
+              "## Known weaknesses", "Register mix", "Length control", "Repetition", "![training curve", "ΔNLL_gt mean",
+              "/usr/bin/python3 training/evaluate_story.py all", "**To fill**"):
+        assert h in text, h
+    assert (d / "curve.png").exists() and "Warning" not in text
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"provider": "cpu", "threads": "all", "step_ms": {"64": 5, "256": 41.5}}))
+    meta["training"]["steps"] = 3
+    (d / "model.json").write_text(json.dumps(meta))
+    text = open(model_card.build(str(d), str(out.with_suffix(".json")), bench=str(bench))).read()
+    assert "41.5 ms, bar ≤ 40 ms: **NOT met**" in text and "Warning" in text
