@@ -255,3 +255,13 @@ def test_model_card(setup, report, tmp_path):
     (d / "model.json").write_text(json.dumps(meta))
     text = open(model_card.build(str(d), str(out.with_suffix(".json")), bench=str(bench))).read()
     assert "41.5 ms, bar ≤ 40 ms: **NOT met**" in text and "Warning" in text
+
+
+def test_infill_without_baseline_or_evaluator(setup, tmp_path):
+    out = tmp_path / "e.md"
+    r = ev.main(["infill", "--ilm", setup["ckpts"]["ilm"], "--out", str(out), "--n-passages", "3",
+                 "--passage-tokens", "30,60", "--decode", "greedy"])["sections"]["infill"]["result"]
+    assert set(r["methods"]) == {"ilm_greedy", "none"} and r["nll_original"] is None
+    assert "delta_nll_pct" not in r["methods"]["ilm_greedy"] and "## One-sentence infilling" in out.read_text()
+    with pytest.raises(SystemExit):
+        ev.main(["infill", "--ilm", setup["ckpts"]["ar"], "--out", str(out)])  # an AR checkpoint as --ilm
