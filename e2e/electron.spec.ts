@@ -25,7 +25,7 @@ test('the Electron app opens its window and reaches main over IPC', async () => 
   const app = await electron.launch({ executablePath: binary, args: ['.'] })
   const page = await app.firstWindow()
   await expect(page.getByTestId('app-info')).toContainText('desktop')
-  // No Node in the page, and the bridge exposes only the typed API (no ipcRenderer).
+  // No Node in the page, and the bridge exposes only the typed API (no ipcRenderer; the menu is a subscription).
   const exposure = await page.evaluate(() => ({
     require: typeof (globalThis as { require?: unknown }).require,
     process: typeof (globalThis as { process?: unknown }).process,
@@ -34,7 +34,7 @@ test('the Electron app opens its window and reaches main over IPC', async () => 
   expect(exposure).toEqual({
     require: 'undefined',
     process: 'undefined',
-    api: ['app', 'model', 'documents', 'settings', 'exports', 'generation']
+    api: ['app', 'model', 'documents', 'settings', 'exports', 'generation', 'menu']
   })
   await app.close()
 })

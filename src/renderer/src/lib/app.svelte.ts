@@ -2,7 +2,18 @@
 // settings, revisions and notices. Components read this and call its methods; only this talks to the API.
 import { EditorView, type ViewUpdate } from '@codemirror/view'
 import { isolateHistory } from '@codemirror/commands'
-import type { AppInfo, GenerationParams, ModelInfo, Settings, StreamHandle } from '../../../shared/contract'
+import { ApiCallError } from '../../../shared/api-client'
+import type {
+  AppInfo,
+  ExportFormat,
+  GenerationParams,
+  ImportedDocument,
+  MenuCommand,
+  ModelInfo,
+  Settings,
+  StreamHandle
+} from '../../../shared/contract'
+import { MAX_IMPORT_BYTES } from '../../../shared/transport'
 import {
   countWords,
   type DocumentContent,
@@ -13,6 +24,7 @@ import {
   type StoredDocument
 } from '../../../shared/documents'
 import { api } from './api'
+import { base64ToBytes, downloadFile, fileToBase64, formatMegabytes } from './files'
 import { createState, markGap, type EditorHandlers } from './editor/editor'
 import { generated } from './editor/fill-field'
 import { gapField, gaps, setGaps } from './editor/gap-field'
@@ -23,7 +35,7 @@ import { throttle } from './throttle'
 export interface Toast {
   id: number
   message: string
-  kind: 'info' | 'error'
+  kind: 'info' | 'warning' | 'error'
   action?: { label: string; run: () => void }
 }
 
@@ -63,11 +75,23 @@ export class InlayApp {
   revisions = $state<RevisionSummary[]>([])
   preview = $state<Revision | null>(null)
 
+  /** Documents picked in the library for a joint export, in the order they were picked. */
+  selection = $state<string[]>([])
+  /** The export dialog, open for these documents. */
+  exportDialog = $state<{ ids: string[] } | null>(null)
+  exporting = $state(false)
+  importing = $state(false)
+  /** The format last exported, for one document and for several: the dialog starts there. */
+  lastFormat = $state<{ single: ExportFormat; several: ExportFormat }>({ single: 'md', several: 'epub' })
+  /** The desktop app's menu owns New, Import and Export's shortcuts; without it (browser mode) the page does. */
+  readonly hasMenu = api.menu !== undefined
+
   view: EditorView | null = null
   private activeRun: Run | null = null
   private handle: StreamHandle | null = null
   private toastId = 0
   private modelTimer: ReturnType<typeof setTimeout> | null = null
+  private importInput: HTMLInputElement | null = null
   private readonly autosave = throttle(
     ({ id, content }: { id: string; content: DocumentContent }) =>
       api.documents.saveDraft(id, content).then(
@@ -151,7 +175,7 @@ export class InlayApp {
   notify(text: string, kind: Toast['kind'] = 'info', action?: Toast['action']): void {
     const toast: Toast = { id: ++this.toastId, message: text, kind, action }
     this.toasts = [...this.toasts.filter((t) => t.message !== text), toast]
-    setTimeout(() => this.dismiss(toast.id), action ? 10_000 : kind === 'error' ? 8000 : 4000)
+    setTimeout(() => this.dismiss(toast.id), action ? 10_000 : kind === 'info' ? 4000 : 8000)
   }
 
   dismiss(id: number): void {
@@ -231,6 +255,7 @@ export class InlayApp {
       this.notify(`Could not delete the document: ${message(err)}`, 'error')
       return
     }
+    this.selection = this.selection.filter((s) => s !== id)
     await this.refreshList()
     if (isCurrent) {
       this.current = null
@@ -473,6 +498,14 @@ export class InlayApp {
     }
   }
 
+  /** Dark if light (or the system's light), light if dark. */
+  toggleTheme(): void {
+    const theme = this.settings?.theme
+    if (!theme) return
+    const dark = theme === 'dark' || (theme === 'system' && window.matchMedia('(prefers-color-scheme: dark)').matches)
+    void this.updateSettings({ theme: dark ? 'light' : 'dark' })
+  }
+
   private applyTheme(): void {
     if (this.settings) document.documentElement.dataset['theme'] = this.settings.theme
   }
@@ -528,5 +561,143 @@ export class InlayApp {
     this.notify('Revision restored. The text before it was kept as a revision too.')
     await this.loadRevisions()
     view.focus()
+  }
+
+  // Export and import.
+
+  toggleSelected(id: string): void {
+    this.selection = this.selection.includes(id) ? this.selection.filter((s) => s !== id) : [...this.selection, id]
+  }
+
+  clearSelection(): void {
+    this.selection = []
+  }
+
+  /** Opens the export dialog for these documents (the open one by default). */
+  openExport(ids?: string[]): void {
+    if (this.exportDialog) return
+    const chosen = ids ?? (this.current ? [this.current.id] : [])
+    if (chosen.length === 0) {
+      this.notify('Open a document, or select some in the library, to export.')
+      return
+    }
+    if (this.current && chosen.includes(this.current.id) && this.blockedByRun()) return
+    this.popover = null
+    this.exportDialog = { ids: chosen }
+  }
+
+  closeExport(): void {
+    if (!this.exporting) this.exportDialog = null
+  }
+
+  /** Exports the dialog's documents: the open one's latest text is saved first; then a download, or a file saved. */
+  async exportAs(format: ExportFormat): Promise<void> {
+    const target = this.exportDialog
+    if (!target || this.exporting) return
+    const doc = this.current
+    if (doc && target.ids.includes(doc.id)) {
+      if (this.blockedByRun()) return
+      this.scheduleSave()
+      await this.autosave.flush()
+      // The draft could not be saved (and the notice says why): exporting the stored text would lose the latest.
+      if (this.saveStatus === 'error') return
+    }
+    this.lastFormat = { ...this.lastFormat, [target.ids.length > 1 ? 'several' : 'single']: format }
+    this.exporting = true
+    try {
+      const outcome = await api.exports.documents(target.ids, format)
+      if (outcome.kind === 'download') {
+        downloadFile(outcome.fileName, outcome.mimeType, base64ToBytes(outcome.base64))
+        this.notify(`Exported “${outcome.fileName}”.`)
+      } else if (outcome.kind === 'saved') {
+        this.notify(`Saved to ${outcome.path}`)
+      }
+    } catch (err) {
+      // The service's own messages say what is wrong ("Nothing to export: … is empty").
+      this.notify(err instanceof ApiCallError ? err.message : `Could not export: ${message(err)}`, 'error')
+    } finally {
+      this.exporting = false
+      this.exportDialog = null
+    }
+  }
+
+  /** The page's hidden file input, which `chooseImport` opens. */
+  registerImportInput(input: HTMLInputElement | null): void {
+    this.importInput = input
+  }
+
+  chooseImport(): void {
+    if (this.importing) return
+    this.importInput?.click()
+  }
+
+  /** Imports a file the writer picked: it becomes a new document, which opens. */
+  async importFile(file: File): Promise<void> {
+    if (this.importing) return
+    if (file.size > MAX_IMPORT_BYTES) {
+      this.notify(
+        `Cannot import “${file.name}”: it is ${formatMegabytes(file.size)}, over the ${formatMegabytes(MAX_IMPORT_BYTES)} limit.`,
+        'error'
+      )
+      return
+    }
+    this.importing = true
+    try {
+      const imported = await api.exports.importDocument(file.name, await fileToBase64(file))
+      await this.openImported(imported)
+    } catch (err) {
+      this.notify(
+        err instanceof ApiCallError ? err.message : `Could not import “${file.name}”: ${message(err)}`,
+        'error'
+      )
+    } finally {
+      this.importing = false
+    }
+  }
+
+  /** A document the service just imported (from the file input, or from the desktop menu): open it. */
+  async openImported(imported: ImportedDocument): Promise<void> {
+    const { warnings, ...doc } = imported
+    const title = doc.title || 'Untitled'
+    await this.refreshList()
+    if (this.activeRun) {
+      this.notify(`Imported “${title}”. It is in the library; finish the generation to open it.`)
+    } else {
+      await this.autosave.flush()
+      this.load(doc)
+      this.notify(`Imported “${title}”.`)
+      this.view?.focus()
+    }
+    for (const warning of warnings) this.notify(warning, 'warning')
+  }
+
+  // The desktop app's menu.
+
+  /** Listens to the application menu (Electron); returns the unsubscribe, a no-op in browser mode. */
+  listenToMenu(): () => void {
+    return api.menu?.onCommand((command) => this.menuCommand(command)) ?? (() => {})
+  }
+
+  menuCommand(command: MenuCommand): void {
+    switch (command.kind) {
+      case 'new':
+        if (!this.exportDialog) void this.createDocument()
+        break
+      case 'export':
+        this.openExport()
+        break
+      case 'save':
+        if (!this.exportDialog) void this.save()
+        break
+      case 'toggle-theme':
+        this.toggleTheme()
+        break
+      case 'imported':
+        void this.openImported(command.document)
+        break
+      case 'import-failed':
+        this.notify(command.message, 'error')
+        break
+    }
   }
 }
