@@ -360,7 +360,8 @@ export async function* fill(
       }
       // Respect each gap's max within one parallel step.
       const room = new Map<number, number>()
-      const picks = pickRows(marginals, parallel, sampling, alt.rng, (row) => {
+      // Never past the token budget, even with several insertions per pass.
+      const picks = pickRows(marginals, Math.min(parallel, maxTokens - alt.generated), sampling, alt.rng, (row) => {
         const g = rowClaim[row]!.gap
         const left = room.get(g) ?? capacity[g]! - alt.gapTokens(g)
         if (left <= 0) return false

@@ -24,9 +24,13 @@ export function logSumExp(row: Float32Array): number {
   return max + Math.log(sum)
 }
 
+/** exp(-CUTOFF) ≈ 9e-14: terms this far below the maximum cannot move a sum of at most a vocabulary of them. */
+const CUTOFF = 30
+
 /**
- * log Σ exp over the allowed tokens of one row, read in place (no copy): the gap marginal. Allocation-free,
- * because it runs for every allowed row at every step.
+ * log Σ exp over the allowed tokens of one row, read in place (no copy): the gap marginal. It runs for every
+ * allowed row at every step, so it skips the exp of tokens more than CUTOFF below the row's best (their total
+ * share is under vocab × e^-30 ≈ 1e-9, far below float32 resolution of the logits themselves).
  */
 export function maskedLogSumExp(
   logits: Float32Array,
@@ -39,8 +43,12 @@ export function maskedLogSumExp(
   let max = -Infinity
   for (let v = 0; v < vocab; v++) if (!blocked[v] && logits[offset + v]! > max) max = logits[offset + v]!
   if (max === -Infinity) return -Infinity
+  const floor = max - CUTOFF / scale
   let sum = 0
-  for (let v = 0; v < vocab; v++) if (!blocked[v]) sum += Math.exp((logits[offset + v]! - max) * scale)
+  for (let v = 0; v < vocab; v++) {
+    const x = logits[offset + v]!
+    if (x > floor && !blocked[v]) sum += Math.exp((x - max) * scale)
+  }
   return max * scale + Math.log(sum)
 }
 
@@ -87,11 +95,11 @@ function drawFromLogits(logits: ArrayLike<number>, rng: Rng): number {
 /** Picks a token from one masked row. */
 export function pickToken(row: Float32Array, options: SamplingOptions, rng: Rng): number {
   if (options.temperature === 0) return argmax(row)
-  // Tokens more than 30 below the best carry under e^-30 each (< 1e-8 for the whole vocabulary): leaving them
-  // out of the sort changes no top-p set, and saves sorting the whole vocabulary at every pick.
+  // Tokens more than CUTOFF below the best carry under e^-30 each: leaving them out of the sort changes no top-p
+  // set, and saves sorting the whole vocabulary at every pick.
   const best = row[argmax(row)]!
   const order: number[] = []
-  for (let i = 0; i < row.length; i++) if (row[i]! > best - 30) order.push(i)
+  for (let i = 0; i < row.length; i++) if (row[i]! > best - CUTOFF) order.push(i)
   order.sort((a, b) => row[b]! - row[a]! || a - b)
   let keep = options.topK > 0 ? order.slice(0, options.topK) : order
   if (options.topP < 1) {
