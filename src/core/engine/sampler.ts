@@ -14,16 +14,6 @@ export interface SamplingOptions {
   gapChoice: 'top' | 'sample'
 }
 
-/** log Σ exp(x) over a row; -Infinity when everything is masked. */
-export function logSumExp(row: Float32Array): number {
-  let max = -Infinity
-  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!
-  if (max === -Infinity) return -Infinity
-  let sum = 0
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max)
-  return max + Math.log(sum)
-}
-
 /** exp(-CUTOFF) ≈ 9e-14: terms this far below the maximum cannot move a sum of at most a vocabulary of them. */
 const CUTOFF = 30
 
@@ -92,36 +82,49 @@ function drawFromLogits(logits: ArrayLike<number>, rng: Rng): number {
   return argmax(logits)
 }
 
-/** Picks a token from one masked row. */
+/**
+ * Picks a token from one masked row: greedy, or a draw after top-k and top-p. The kept set is found from the
+ * weights sorted natively (no comparator sort over the vocabulary: an undertrained model's flat rows made that
+ * the slowest part of a step); ties at the cut are all kept. The draw walks the kept tokens in index order.
+ */
 export function pickToken(row: Float32Array, options: SamplingOptions, rng: Rng): number {
   if (options.temperature === 0) return argmax(row)
-  // Tokens more than CUTOFF below the best carry under e^-30 each: leaving them out of the sort changes no top-p
-  // set, and saves sorting the whole vocabulary at every pick.
   const best = row[argmax(row)]!
-  const order: number[] = []
-  for (let i = 0; i < row.length; i++) if (row[i]! > best - CUTOFF) order.push(i)
-  order.sort((a, b) => row[b]! - row[a]! || a - b)
-  let keep = options.topK > 0 ? order.slice(0, options.topK) : order
+  const weights = new Float64Array(row.length)
+  let count = 0
+  for (let i = 0; i < row.length; i++) {
+    if (row[i]! > best - CUTOFF) {
+      weights[i] = Math.exp(row[i]! - best)
+      count++
+    }
+  }
+  const sorted = new Float64Array(count)
+  for (let i = 0, j = 0; i < row.length; i++) if (weights[i]! > 0) sorted[j++] = weights[i]!
+  sorted.sort() // ascending
+  let cut = 0
+  if (options.topK > 0 && options.topK < count) cut = sorted[count - options.topK]!
   if (options.topP < 1) {
-    const probs = keep.map((i) => row[i]!)
-    const lse = logSumExp(Float32Array.from(probs))
+    let total = 0
+    for (let j = count - 1; j >= 0 && sorted[j]! >= cut; j--) total += sorted[j]!
     let mass = 0
-    let cut = keep.length
-    for (let j = 0; j < keep.length; j++) {
-      mass += Math.exp(probs[j]! - lse)
-      if (mass >= options.topP) {
-        cut = j + 1
+    for (let j = count - 1; j >= 0 && sorted[j]! >= cut; j--) {
+      mass += sorted[j]!
+      if (mass >= options.topP * total) {
+        cut = sorted[j]!
         break
       }
     }
-    keep = keep.slice(0, cut)
   }
-  return keep[
-    drawFromLogits(
-      keep.map((i) => row[i]!),
-      rng
-    )
-  ]!
+  let kept = 0
+  for (let i = 0; i < row.length; i++) if (weights[i]! >= cut && weights[i]! > 0) kept += weights[i]!
+  let u = rng.next() * kept
+  let last = -1
+  for (let i = 0; i < row.length; i++) {
+    if (weights[i]! < cut || weights[i]! === 0) continue
+    last = i
+    if ((u -= weights[i]!) <= 0) return i
+  }
+  return last
 }
 
 /**
