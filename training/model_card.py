@@ -263,7 +263,7 @@ def show(path):
     return os.path.relpath(p, ROOT) if p.startswith(ROOT + os.sep) else p
 
 
-def build(model_dir, eval_path=None, curve=None, bench=None, template=None, bar_ms=40.0, results_md=None):
+def build(model_dir, eval_path=None, curve=None, bench=None, template=None, bar_ms=40.0, results_md=None, status=None):
     meta = load_json(os.path.join(model_dir, "model.json"))
     ev = load_json(eval_path) if eval_path else None
     if curve:
@@ -278,7 +278,8 @@ def build(model_dir, eval_path=None, curve=None, bench=None, template=None, bar_
         title=f"{name}: Inlay's {'insertion' if meta['kind'] == 'ilm' else 'autoregressive'} story model",
         summary=f"{meta['kind'].upper()}, {meta['parameters']:,} parameters ({a['n_layer']} layers × {a['d_model']}), "
                 f"{meta['max_len']}-token window, trained on {(meta.get('training') or {}).get('tokens_seen', 0):,} tokens. "
-                "Written by `training/model_card.py` from model.json and the evaluation JSON.",
+                "Written by `training/model_card.py` from model.json and the evaluation JSON."
+                + (f"\n\n**Status:** {status}" if status else ""),
         intended_use=INTENDED_USE, data=data_section(meta), architecture=arch_section(meta),
         training=training_section(meta, curve_ref), evaluation=eval_section(ev, meta, results_md),
         latency=latency_section(load_json(bench) if bench else None, bar_ms, show(model_dir)), weaknesses=weaknesses_section(ev))
@@ -297,8 +298,9 @@ def main(argv=None):
     p.add_argument("--bench", help="output of `npm run --silent bench -- --json`")
     p.add_argument("--template", help="Markdown template with the placeholders of TEMPLATE")
     p.add_argument("--latency-bar-ms", type=float, default=40.0)
+    p.add_argument("--status", help="a line under the summary, e.g. that this is an interim checkpoint")
     args = p.parse_args(argv)
-    print(build(args.model, args.eval, args.curve, args.bench, args.template, args.latency_bar_ms))
+    print(build(args.model, args.eval, args.curve, args.bench, args.template, args.latency_bar_ms, status=args.status))
 
 
 if __name__ == "__main__":
