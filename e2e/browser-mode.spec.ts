@@ -6,7 +6,7 @@ test('the renderer loads through the token and talks to the host API', async ({ 
   await page.goto(hostUrl())
   await expect(page.getByRole('heading', { name: 'Inlay' })).toBeVisible()
   await expect(page.getByTestId('app-info')).toHaveText('Inlay e2e · browser mode')
-  await expect(page.getByTestId('model-status')).toContainText('tiny-ilm · cpu · ready')
+  await expect(page.getByTestId('model-status')).toContainText(`${process.env['INLAY_E2E_MODEL_NAME']} · cpu · ready`)
   expect(errors).toEqual([])
 })
 

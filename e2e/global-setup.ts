@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
+import { defaultModelDir } from '../src/core/paths'
 import { createService } from '../src/core/service'
 import { startHost } from '../src/host/server'
 
@@ -12,7 +13,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error('out/renderer is missing: run `npm run build` before the e2e tests.')
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'inlay-e2e-'))
-  const modelDir = resolve(process.env['INLAY_E2E_MODEL'] ?? 'src/core/testdata/tiny-ilm')
+  // The shipped model by default (INLAY_E2E_MODEL=src/core/testdata/tiny-ilm runs the suite on the tiny one).
+  const modelDir = resolve(process.env['INLAY_E2E_MODEL'] ?? defaultModelDir())
+  process.env['INLAY_E2E_MODEL_NAME'] = basename(modelDir)
   // The tiny model fills a gap in milliseconds; a short pause per insertion lets the tests watch the text grow
   // and stop a run mid-way (INLAY_E2E_STEP_DELAY_MS=0 runs at full speed).
   const stepDelayMs = Number(process.env['INLAY_E2E_STEP_DELAY_MS'] ?? 40)
