@@ -13,12 +13,13 @@ from objective import SPECIAL_IDS, frame, pad
 
 @torch.no_grad()
 def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap="marginal", sample="greedy",
-             top_p=0.9, temperature=1.0, generator=None):
+             top_p=0.9, temperature=1.0, generator=None, parallel=1):
     """examples: list of (prompt_ids, body_ids, allowed_gaps or None = every gap). gap: "marginal" picks the gap
     by log-sum-exp over its tokens, then the token within it; "joint" picks (gap, token) in one go.
     sample: "greedy" or "top_p" (with temperature, drawing from `generator`). Returns per example a dict:
     body (final body ids), ids (the whole sequence), steps [(step, row, token, stop_prob)], stop_reason,
-    stop_prob (of the last forward pass)."""
+    stop_prob (of the last forward pass). parallel=k (with gap="marginal") inserts into the k gaps with the largest
+    marginals in one forward pass (one token each), as the app's parallel mode does; max_steps counts insertions."""
     device = next(model.parameters()).device
     max_len = model.cfg.max_len
     states = []
@@ -52,10 +53,17 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
             bos = 1 + len(s["prompt"])
             scores = token_logits[b, bos:n_tokens] / (temperature if sample == "top_p" else 1.0)  # [gaps, V]
             scores[~torch.tensor(s["allowed"])] = float("-inf")
-            g, tok = choose(scores, gap, sample, top_p, generator)
-            s["body"].insert(g, tok)
-            s["allowed"].insert(g + 1, True)  # the gap right of the new token; gap g stays on its left
-            s["steps"].append((step, bos + g, tok, p))
+            if parallel > 1 and gap == "marginal":
+                k = min(parallel, max_steps - step, int(torch.isfinite(torch.logsumexp(scores, -1)).sum()))
+                gaps = torch.topk(torch.logsumexp(scores, -1), k).indices.tolist()
+                picks = [(g, pick(scores[g], sample, top_p, generator)) for g in gaps]
+            else:
+                picks = [choose(scores, gap, sample, top_p, generator)]
+            for g, tok in sorted(picks, reverse=True):  # right to left, so earlier gap indices stay valid
+                s["body"].insert(g, tok)
+                s["allowed"].insert(g + 1, True)  # the gap right of the new token; gap g stays on its left
+            for g, tok in sorted(picks):
+                s["steps"].append((len(s["steps"]), bos + g, tok, p))
     return [dict(body=s["body"], ids=frame(s["prompt"], s["body"])[0], steps=s["steps"],
                  stop_reason=s["stop_reason"], stop_prob=s["stop_prob"]) for s in states]
 

@@ -87,3 +87,17 @@ def test_sampling_is_seeded_and_joint_mode_runs():
     assert len({tuple(run(s, "marginal")) for s in range(6)}) > 1
     g = generate(model, [([], [5, 6], None)], max_steps=4, stop_threshold=1.1, gap="joint")[0]
     assert len(g["body"]) == 6
+
+
+def test_parallel_inserts_into_distinct_gaps_per_pass_and_keeps_the_budget():
+    model = tiny()
+    calls = []
+    forward = model.forward
+    model.forward = lambda *a: calls.append(1) or forward(*a)
+    out = generate(model, [([], [20, 21, 22, 23], None)], max_steps=7, stop_threshold=1.1, parallel=3)[0]
+    # 5 gaps: the first pass fills 3 of them, the second 3 more, the third the one left in the budget
+    assert len(out["steps"]) == 7 and out["stop_reason"] == "max_steps" and len(calls) == 4
+    rest = iter(out["body"])
+    assert all(t in rest for t in [20, 21, 22, 23])  # the fixed tokens are still there, in order
+    one = generate(model, [([], [20, 21], [False, True, False])], max_steps=4, stop_threshold=1.1, parallel=4)[0]
+    assert one["body"][0] == 20 and one["body"][-1] == 21 and len(one["body"]) == 6
