@@ -61,7 +61,7 @@ def test_generator_invariants(level):
 
 
 def test_edges_shuffled():
-    for level in sg.LEVELS:
+    for level in sg.PAPER_LEVELS:  # (tiny has 4 edges: 1 order in 24 is the arm order by chance)
         graphs = sg.make_split(level, "train", 200, seed=1)
         in_order = 0
         firsts = Counter()
