@@ -286,9 +286,15 @@ def reproduce(args):
     levels = args.levels.split(",")
     runs = os.path.join(ROOT, args.runs)
     os.makedirs(runs, exist_ok=True)
-    results = dict(command=" ".join(["/usr/bin/python3", "training/star_graph.py"] + sys.argv[1:]), levels={},
+    argv = [a for a in (sys.argv[1:] if args.argv is None else args.argv) if a != "--skip-trained"]
+    results = dict(command=" ".join(["/usr/bin/python3", "training/star_graph.py"] + argv), levels={},
                    started=time.strftime("%Y-%m-%d %H:%M:%S"), machine=f"{platform.machine()}, {os.cpu_count()} cores",
                    threads=args.threads)
+    old_json = os.path.join(ROOT, args.results, "star_graph.json")
+    if args.skip_trained and os.path.exists(old_json):  # re-evaluation: keep when the training happened
+        with open(old_json) as f:
+            old = json.load(f)
+        results["trained"] = old.get("trained") or f"{old.get('started')} to {old.get('finished')}"
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     for level in levels:
         max_len = 2 + max_prompt_len(level) + 2 * (LEVELS[level]["max_len"] - 1) + 1
@@ -349,7 +355,8 @@ def max_prompt_len(level):
 def write_results(results, args):
     res_dir = os.path.join(ROOT, args.results)
     os.makedirs(res_dir, exist_ok=True)
-    results = dict(results, paper=PAPER, settings=vars(args))
+    settings = {k: v for k, v in vars(args).items() if k not in ("argv", "skip_trained", "cmd")}
+    results = dict(results, paper=PAPER, settings=settings)
     with open(os.path.join(res_dir, "star_graph.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
     with open(os.path.join(res_dir, "star_graph.md"), "w") as f:
@@ -414,7 +421,8 @@ def render_md(r):
             lines.append(f"| {level} | {obj} | {100 * v['exact_match']:.2f} | {100 * v['right_length']:.1f} | {vw} | {v['steps']} | "
                          f"{v['examples_seen']:,} | {v['positions_seen']:,} | {v['train_minutes']} | "
                          f"{'–' if hl is None else f'{hl:.4f}'} | {v['decode_seconds']} |")
-    lines += ["", f"Started {r.get('started')}, finished {r.get('finished', '(running)')}.", ""]
+    lines += ["", (f"Trained {r['trained']}; evaluated " if r.get("trained") else "Started ") +
+              f"{r.get('started')}, finished {r.get('finished', '(running)')}.", ""]
     if r.get("notes"):
         lines += ["## Notes on this run", "", r["notes"], ""]
     return "\n".join(lines)
@@ -454,6 +462,7 @@ def main(argv=None):
     w.add_argument("--results", default="training/results")
     w.add_argument("--notes-file", help="text for the 'Notes on this run' section, stored in the json")
     args = p.parse_args(argv)
+    args.argv = argv
     if args.cmd == "render":
         path = os.path.join(ROOT, args.results, "star_graph.json")
         with open(path) as f:
