@@ -26,11 +26,16 @@ graph equal (as a set of edges + source + goal) to a training graph skipped. Bot
 Commands:
     # train one model (what `reproduce` runs)
     /usr/bin/python3 training/train.py --task star --level easy --objective ilm --out training/runs/star/easy-ilm \
-        --max-steps 3000 --batch-size 64 ...
+        --max-steps 4500 --batch-size 64 ...
     # exact match of a checkpoint on the test graphs
     /usr/bin/python3 training/star_graph.py eval training/runs/star/easy-ilm/ckpt.pt --n 5000
     # the whole table (train ILM + AR per level, evaluate, write training/results/star_graph.{json,md})
-    /usr/bin/python3 training/star_graph.py reproduce --levels easy,medium --budget-min 10
+    /usr/bin/python3 training/star_graph.py reproduce --levels easy,medium --max-steps 4500 --budget-min 12 \
+        --d-model 64 --lr 2e-3        (the defaults; about 30 min on 2 shared cores)
+    # re-evaluate existing checkpoints only (keeps the recorded command and training times)
+    ... reproduce <same options> --skip-trained
+    # rewrite the md from the json, with hand-written notes
+    /usr/bin/python3 training/star_graph.py render --notes-file notes.md
 """
 import argparse
 import json
@@ -440,13 +445,14 @@ def main(argv=None):
     r = sub.add_parser("reproduce", help="train ILM and AR per level, evaluate, write training/results/star_graph.*")
     r.add_argument("--levels", default="easy,medium")
     r.add_argument("--objectives", default="ilm,ar")
-    r.add_argument("--budget-min", type=float, default=10.0, help="training wall-clock per model")
-    r.add_argument("--max-steps", type=int, default=0, help="step cap per model (0 = time budget only)")
+    r.add_argument("--budget-min", type=float, default=12.0, help="training wall-clock cap per model (0 = none)")
+    r.add_argument("--max-steps", type=int, default=4500, help="optimizer steps per model, equal for ILM and AR "
+                   "(0 = the time budget only)")
     r.add_argument("--n-layer", type=int, default=4)
     r.add_argument("--n-head", type=int, default=4)
-    r.add_argument("--d-model", type=int, default=128)
+    r.add_argument("--d-model", type=int, default=64)
     r.add_argument("--batch-size", type=int, default=64)
-    r.add_argument("--lr", type=float, default=1e-3)
+    r.add_argument("--lr", type=float, default=2e-3)
     r.add_argument("--schedule", default="cosine", choices=["cosine", "constant"])
     r.add_argument("--eval-every", type=int, default=1000)
     r.add_argument("--seed", type=int, default=0)
