@@ -3,7 +3,12 @@ import path from 'node:path'
 import Database from 'libsql'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MAX_BODY_BYTES, type DocumentContent, type GapMark } from '../../shared/documents'
-import { DocumentStore, DOCUMENTS_FILE_NAME, type DocumentStoreOptions } from './document-store'
+import {
+  DocumentStore,
+  DOCUMENTS_FILE_NAME,
+  KEEP_AUTOMATIC_REVISIONS,
+  type DocumentStoreOptions
+} from './document-store'
 import { StoreError } from './errors'
 import { manualClock, useTempFolders } from './test-helpers'
 
@@ -274,6 +279,20 @@ describe('DocumentStore: revisions', () => {
     expect(store.revisions(doc.id)).toEqual([second, first])
     expect(store.revision(first.id)).toMatchObject({ title: story.title, body: story.body, gaps: story.gaps })
     expectStoreError(() => store.snapshot(doc.id, 'autosave' as 'save'), 'invalid', /reason must be one of/)
+  })
+
+  it('keeps the newest automatic revisions and every explicit save', () => {
+    const { store } = storeWithClock()
+    const doc = store.create(story)
+    store.save(doc.id, story)
+    for (let i = 0; i < KEEP_AUTOMATIC_REVISIONS + 7; i++) {
+      store.saveDraft(doc.id, { ...story, title: `Take ${i}` })
+      store.snapshot(doc.id, 'generation')
+    }
+    const revisions = store.revisions(doc.id)
+    expect(revisions.filter((r) => r.reason === 'generation')).toHaveLength(KEEP_AUTOMATIC_REVISIONS)
+    expect(revisions[0]!.title).toBe(`Take ${KEEP_AUTOMATIC_REVISIONS + 6}`)
+    expect(revisions.filter((r) => r.reason === 'save')).toHaveLength(1)
   })
 
   it('restore keeps the current content as a restore revision, so restoring is undoable', () => {

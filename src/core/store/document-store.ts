@@ -41,6 +41,8 @@ export const DOCUMENTS_FILE_NAME = 'inlay-documents.db'
 /** How long a write waits for another process (a second Inlay window or web host) to release the database. */
 export const BUSY_TIMEOUT_MS = 5000
 export const UNTITLED = 'Untitled'
+/** Revisions taken automatically (before a generation or a restore) kept per document. */
+export const KEEP_AUTOMATIC_REVISIONS = 50
 
 export interface DocumentStoreOptions {
   /** Clock for timestamps (tests pin it); Date.now by default. */
@@ -241,6 +243,9 @@ export class DocumentStore {
       const row = this.sql(SQL.snapshot).get(this.now(), checkRevisionReason(reason), documentId) as
         RevisionRow | undefined
       if (!row) throw this.notFound(documentId)
+      // Automatic revisions (one per generation) would grow the file without bound: keep the newest few.
+      // Explicit saves are the writer's own and are never pruned.
+      this.sql(SQL.pruneAutomatic).run(documentId, documentId, KEEP_AUTOMATIC_REVISIONS)
       return toRevisionSummary(row)
     })
   }
@@ -432,6 +437,9 @@ const SQL = {
   trash: 'UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL',
   untrash: 'UPDATE documents SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL',
   purge: 'DELETE FROM documents WHERE deleted_at IS NOT NULL AND deleted_at <= ?',
+  pruneAutomatic:
+    "DELETE FROM revisions WHERE document_id = ? AND reason != 'save' AND id NOT IN " +
+    "(SELECT id FROM revisions WHERE document_id = ? AND reason != 'save' ORDER BY id DESC LIMIT ?)",
   revisions: `SELECT ${REVISION_SUMMARY_COLUMNS} FROM revisions WHERE document_id = ? ORDER BY id DESC`,
   revision:
     'SELECT r.id, r.document_id, r.created_at, r.reason, r.title, r.words, r.body, r.gaps FROM revisions r ' +
