@@ -125,7 +125,8 @@ def cmd_model(args):
     model, ckpt = load_model(args.ckpt)
     s = ckpt["state"]
     training = dict(objective=ckpt["args"]["objective"], steps=s["step"], tokens_seen=s["tokens"],
-                    body_tokens_seen=s["body_tokens"], train_minutes=round(s["train_time"] / 60, 2))
+                    body_tokens_seen=s["body_tokens"], train_minutes=round(s["train_time"] / 60, 2),
+                    **({"init_from": s["init_from"]} if s.get("init_from") else {}))
     heldout = s["evals"][-1]["val"] if s["evals"] else {}
     tokenizer = args.tokenizer or ckpt["tokenizer"]
     if not os.path.isabs(tokenizer):

@@ -47,3 +47,23 @@ def test_train_resume_and_ar(tmp_path):
     assert meta["kind"] == "ar" and meta["vocab_size"] == 300 and meta["training"]["steps"] == 2
     assert meta["data"]["mix"] == {"short-stories": 0.7, "novels-1880s": 0.3} and "mean" in meta["heldout"]
     assert {"model.onnx", "decoder_with_past.onnx"} <= set(meta["files"])
+
+
+def test_init_from_an_exported_model_or_a_checkpoint(tmp_path):
+    synthetic_data(tmp_path / "data")
+    common = ["--data", str(tmp_path / "data"), "--mix", "short-stories:1", "--tokens-per-batch", "400",
+              "--micro-tokens", "256", "--log-every", "2", "--eval-every", "100", "--warmup", "2", "--threads", "1"]
+    size = ["--n-layer", "1", "--d-model", "32", "--n-head", "2", "--d-ff", "64", "--max-len", "40"]
+    train.main(common + size + ["--out", str(tmp_path / "a"), "--max-steps", "3"])
+    export.main(["model", "--ckpt", str(tmp_path / "a" / "ckpt.pt"), "--out", str(tmp_path / "a-export")])
+    trained = torch.load(tmp_path / "a" / "ckpt.pt")["model"]
+    for source in (tmp_path / "a-export", tmp_path / "a" / "ckpt.pt"):
+        # the weights (not the optimizer or the schedule) carry over; the size comes from the source
+        config, weights, origin = train.initial_weights(str(source))
+        assert config["d_model"] == 32 and origin["steps"] == 3
+        for name, value in weights.items():
+            assert torch.equal(value, trained[name]), name
+        out = tmp_path / f"b-{source.name}"
+        train.main(common + ["--out", str(out), "--max-steps", "1", "--init-from", str(source), "--d-model", "64"])
+        b = torch.load(out / "ckpt.pt")
+        assert b["config"]["d_model"] == 32 and b["state"]["step"] == 1 and b["state"]["init_from"]["steps"] == 3

@@ -101,6 +101,8 @@ def parse_args(argv=None):
     p.add_argument("--objective", default="ilm", choices=["ilm", "ar"])
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", help="continue from --out/ckpt.pt (model size from it)")
+    p.add_argument("--init-from", help="start from these weights (a checkpoint .pt or an exported model folder), "
+                                       "with a fresh optimizer and schedule; the model size comes from them")
     p.add_argument("--n-layer", type=int, default=4)
     p.add_argument("--n-head", type=int, default=4)
     p.add_argument("--d-model", type=int, default=256)
@@ -149,6 +151,25 @@ def lr_at(args, step, progress):
 def load_checkpoint(path):
     # PyTorch >= 2.6 defaults to weights_only=True, which refuses the plain-Python state (1.13 has the flag too)
     return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def initial_weights(path):
+    """(config dict, state dict, where from) of a model to start training from: a train.py checkpoint (also the
+    fp16, optimizer-free ones training/device_run.sh returns) or an exported model folder (model.json + model.onnx,
+    whose initializers keep the parameter names). Only weights carry over: the optimizer starts afresh."""
+    if path.endswith(".pt"):
+        ckpt = load_checkpoint(path)
+        return ckpt["config"], ckpt["model"], dict(path=path, tokens=ckpt["state"]["tokens"], steps=ckpt["state"]["step"])
+    import onnx
+    from onnx import numpy_helper
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    with open(os.path.join(folder, "model.json")) as f:
+        meta = json.load(f)
+    config = dict(meta["architecture"], vocab_size=meta["vocab_size"], max_len=meta["max_len"])
+    graph = onnx.load(os.path.join(folder, "model.onnx")).graph
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    training = meta.get("training") or {}
+    return config, weights, dict(path=path, tokens=training.get("tokens_seen", 0), steps=training.get("steps", 0))
 
 
 def load_model(path, device="cpu"):
@@ -243,11 +264,13 @@ def main(argv=None):
 
     ckpt_path = os.path.join(args.out, "ckpt.pt")
     ckpt = load_checkpoint(ckpt_path) if args.resume else None
-    if ckpt:  # the checkpoint fixes the model size (and max_len, which the task's windows depend on)
-        args.max_len = ckpt["config"]["max_len"]
+    init = initial_weights(args.init_from) if args.init_from and not ckpt else None
+    source_config = ckpt["config"] if ckpt else init[0] if init else None
+    if source_config:  # the source fixes the model size (and max_len, which the task's windows depend on)
+        args.max_len = source_config["max_len"]
     task = make_task(args)
-    if ckpt:
-        cfg = ModelConfig(**ckpt["config"])
+    if source_config:
+        cfg = ModelConfig(**source_config)
     else:
         cfg = ModelConfig(vocab_size=task.vocab_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model,
                           d_ff=args.d_ff, max_len=args.max_len, dropout=args.dropout, causal=args.objective == "ar",
@@ -266,6 +289,12 @@ def main(argv=None):
         state = ckpt["state"]
         torch.set_rng_state(ckpt["torch_rng"])
         log(f"resumed from {ckpt_path} at step {state['step']}, {state['tokens']:,} tokens")
+    elif init:
+        missing, unexpected = model.load_state_dict(init[1], strict=False)
+        # A tied head is stored once, as the embedding; anything else missing is a mismatch.
+        assert not unexpected and set(missing) <= ({"head.weight"} if cfg.tie_embeddings else set()), (missing, unexpected)
+        state["init_from"] = init[2]
+        log(f"initialised from {init[2]['path']} ({init[2]['tokens']:,} tokens seen there)")
     raw = model
     if args.compile and hasattr(torch, "compile"):
         model = torch.compile(model, dynamic=True)
