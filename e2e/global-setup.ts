@@ -1,6 +1,6 @@
 // Starts the real web host (same service as `npm run serve`) over the built renderer for the whole run.
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { defaultModelDir } from '../src/core/paths'
@@ -19,7 +19,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   // The tiny model fills a gap in milliseconds; a short pause per insertion lets the tests watch the text grow
   // and stop a run mid-way (INLAY_E2E_STEP_DELAY_MS=0 runs at full speed).
   const stepDelayMs = Number(process.env['INLAY_E2E_STEP_DELAY_MS'] ?? 40)
-  const service = createService({ host: 'web', version: 'e2e', dataDir, modelDir, stepDelayMs })
+  // A second model to switch to: the tiny test model, as a user would add one under <data>/models/.
+  const modelRoots = [join(dataDir, 'models')]
+  await cp(resolve('src/core/testdata/tiny-ilm'), join(dataDir, 'models', 'tiny-added'), { recursive: true })
+  const service = createService({ host: 'web', version: 'e2e', dataDir, modelDir, modelRoots, stepDelayMs })
   const host = await startHost({ service, rendererDir })
   // Workers inherit the environment, so this is how the tests learn the per-launch address.
   process.env['INLAY_URL'] = host.url

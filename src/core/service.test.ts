@@ -75,3 +75,40 @@ describe('service', () => {
     expect(fileNameFor('   ', 'txt')).toBe('Untitled.txt')
   })
 })
+
+describe('models', () => {
+  it('lists the default and the models under the roots, switches, and remembers the choice', async () => {
+    const root = join(dir, 'user-models')
+    const { cp } = await import('node:fs/promises')
+    await cp(resolve('src/core/testdata/tiny-ilm'), join(root, 'tiny-copy'), { recursive: true })
+    const data = join(dir, 'switching')
+    const options = {
+      host: 'web' as const,
+      version: 't',
+      dataDir: data,
+      modelDir: resolve('src/core/testdata/tiny-ilm'),
+      modelRoots: [root]
+    }
+    const first = createService(options)
+    const list = (await first.dispatch('model:list', {})) as { name: string; active: boolean }[]
+    expect(list.map((m) => [m.name, m.active])).toEqual([
+      ['tiny-ilm', true],
+      ['tiny-copy', false]
+    ])
+    await first.dispatch('settings:set', { model: 'tiny-copy' })
+    expect(await first.dispatch('model:info', {})).toMatchObject({ name: 'tiny-copy', status: 'ready' })
+    const refused = await first.dispatch('settings:set', { model: 'nope' }).catch((e: unknown) => e)
+    expect((refused as ApiFailure).error).toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringMatching(/No model named "nope"/)
+    })
+    await first.close()
+    // the next start loads the chosen model
+    const second = createService(options)
+    await expect
+      .poll(async () => ((await second.dispatch('model:info', {})) as { status: string }).status)
+      .toBe('ready')
+    expect(await second.dispatch('model:info', {})).toMatchObject({ name: 'tiny-copy' })
+    await second.close()
+  })
+})

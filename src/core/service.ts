@@ -2,8 +2,9 @@
 // validation and behaviour are identical in both; they differ only in transport and in how an export reaches
 // the user (a save dialog, or a download).
 import { randomUUID } from 'node:crypto'
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import {
   requests,
   streams,
@@ -14,6 +15,7 @@ import {
   type GenerationEvent,
   type GenerationStart,
   type ModelInfo,
+  type ModelSummary,
   type ResponseMap,
   type Settings,
   type StreamChannel,
@@ -30,8 +32,10 @@ export interface ServiceOptions {
   version: string
   /** Folder for the documents database (Electron: userData). */
   dataDir: string
-  /** Model folder (model.onnx, tokenizer.json, model.json). */
+  /** The default model folder (model.onnx, tokenizer.json, model.json): the shipped one. */
   modelDir: string
+  /** Folders whose subfolders are models the user may switch to (settings.model), e.g. <userData>/models. */
+  modelRoots?: string[]
   autosaveDelayMs?: number
   /** Pause after each streamed insertion (ms): paces runs of a tiny model for end-to-end tests. 0 by default. */
   stepDelayMs?: number
@@ -105,40 +109,99 @@ function parse<
   throw invalid(`Invalid request for ${name}: ${issues.join('; ')}`)
 }
 
+const loadingInfo = (name: string): ModelInfo => ({
+  status: 'loading',
+  progress: 0,
+  name,
+  sizeBytes: 0,
+  parameters: null,
+  provider: null,
+  maxLength: null
+})
+
 export function createService(options: ServiceOptions) {
   const store = DocumentStore.open(options.dataDir)
   const autosaver = new Autosaver(store, { delayMs: options.autosaveDelayMs })
-  const modelName = options.modelDir.split(/[\\/]/).filter(Boolean).pop() ?? 'model'
-  let modelInfo: ModelInfo = {
-    status: 'loading',
-    progress: 0,
-    name: modelName,
-    sizeBytes: 0,
-    parameters: null,
-    provider: null,
-    maxLength: null
-  }
-  const modelReady: Promise<IlmModel | null> = (async () => {
-    try {
-      modelInfo = { ...modelInfo, sizeBytes: (await stat(join(options.modelDir, 'model.onnx'))).size, progress: 0.3 }
-      const model = await IlmModel.load(options.modelDir)
-      const parameters = model.card.raw['parameters']
-      modelInfo = {
-        ...modelInfo,
-        status: 'ready',
-        progress: 1,
-        provider: model.provider,
-        maxLength: model.card.maxLength,
-        parameters: typeof parameters === 'number' ? parameters : null
-      }
-      return model
-    } catch (err) {
-      modelInfo = { ...modelInfo, status: 'error', error: (err as Error).message }
-      return null
-    }
-  })()
-
   const settings = () => readSettings(store)
+
+  /** The default model, then every model folder under the roots; the first of a name wins. */
+  async function modelFolders(): Promise<Map<string, string>> {
+    const found = new Map([[basename(options.modelDir), options.modelDir]])
+    for (const root of options.modelRoots ?? []) {
+      const entries = await readdir(root, { withFileTypes: true }).catch(() => [])
+      for (const entry of entries) {
+        const dir = join(root, entry.name)
+        if (entry.isDirectory() && !found.has(entry.name) && existsSync(join(dir, 'model.json')))
+          found.set(entry.name, dir)
+      }
+    }
+    return found
+  }
+
+  // The model in use: loading starts at once, requests wait for it. Switching loads the new one, then swaps.
+  let modelInfo!: ModelInfo
+  let modelReady!: Promise<IlmModel | null>
+  function loadModel(dir: string): Promise<IlmModel | null> {
+    modelInfo = loadingInfo(basename(dir))
+    const loading = (async () => {
+      try {
+        modelInfo = { ...modelInfo, sizeBytes: (await stat(join(dir, 'model.onnx'))).size, progress: 0.3 }
+        const model = await IlmModel.load(dir)
+        const parameters = model.card.raw['parameters']
+        modelInfo = {
+          ...modelInfo,
+          status: 'ready',
+          progress: 1,
+          provider: model.provider,
+          maxLength: model.card.maxLength,
+          parameters: typeof parameters === 'number' ? parameters : null
+        }
+        return model
+      } catch (err) {
+        modelInfo = { ...modelInfo, status: 'error', error: (err as Error).message }
+        return null
+      }
+    })()
+    modelReady = loading
+    return loading
+  }
+  // The model chosen in settings if it is still there, else the shipped default.
+  const chosen = settings().model
+  modelInfo = loadingInfo(chosen ?? basename(options.modelDir))
+  modelReady = modelFolders().then((folders) => loadModel((chosen !== null && folders.get(chosen)) || options.modelDir))
+
+  async function switchModel(name: string | null): Promise<void> {
+    const dir = (await modelFolders()).get(name ?? basename(options.modelDir))
+    if (!dir) throw invalid(`No model named "${name}" (see the model list)`)
+    if (basename(dir) === modelInfo.name) return
+    if (runs.size > 0)
+      throw new ApiFailure({ code: 'conflict', message: 'Stop the running generation before switching models' })
+    const previous = modelReady
+    await loadModel(dir)
+    await (await previous)?.dispose()
+  }
+
+  async function listModels(): Promise<ModelSummary[]> {
+    const summaries: ModelSummary[] = []
+    for (const [name, dir] of await modelFolders()) {
+      try {
+        const card = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+          kind?: unknown
+          parameters?: unknown
+        }
+        summaries.push({
+          name,
+          kind: card.kind === 'ar' ? 'ar' : 'ilm',
+          parameters: typeof card.parameters === 'number' ? card.parameters : null,
+          sizeBytes: (await stat(join(dir, 'model.onnx'))).size,
+          active: name === modelInfo.name
+        })
+      } catch {
+        // An unreadable folder is not offered; loading it would fail with the reason.
+      }
+    }
+    return summaries.filter((m) => m.kind === 'ilm')
+  }
 
   /** Reads see every queued draft. */
   function flushed<T>(read: () => T): T {
@@ -150,6 +213,7 @@ export function createService(options: ServiceOptions) {
   const handlers: Handlers = {
     'app:info': () => ({ name: 'Inlay', version: options.version, host: options.host }),
     'model:info': () => modelInfo,
+    'model:list': () => listModels(),
     'documents:list': (r: { query?: string }) => flushed(() => store.list({ query: r.query })),
     'documents:create': (r: { content?: Parameters<DocumentStore['create']>[0] }) => {
       const doc = store.create(r.content)
@@ -181,7 +245,10 @@ export function createService(options: ServiceOptions) {
     'documents:revision': (r: { revisionId: number }) => store.revision(r.revisionId),
     'documents:restore': (r: { id: string; revisionId: number }) => flushed(() => store.restore(r.id, r.revisionId)),
     'settings:get': () => settings(),
-    'settings:set': (patch: Partial<Settings>) => updateSettings(store, patch),
+    'settings:set': async (patch: Partial<Settings>) => {
+      if (patch.model !== undefined) await switchModel(patch.model)
+      return updateSettings(store, patch)
+    },
     'export:documents': async (r: { ids: string[]; format: ExportFormat }) => {
       const docs = flushed(() => r.ids.map((id) => store.get(id)))
       const title = docs.length > 1 ? `${docs[0]!.title} and ${docs.length - 1} more` : undefined
@@ -305,7 +372,7 @@ export function createService(options: ServiceOptions) {
     await model?.dispose()
   }
 
-  return { dispatch, stream, close, modelReady }
+  return { dispatch, stream, close }
 }
 
 export type Service = ReturnType<typeof createService>

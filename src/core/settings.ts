@@ -9,7 +9,8 @@ export const DEFAULT_SETTINGS: Settings = {
   author: '',
   theme: 'system',
   generation: { temperature: 0.9, topP: 0.9, stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 200 },
-  lastDocumentId: null
+  lastDocumentId: null,
+  model: null
 }
 
 /** Stored settings over the defaults; a damaged or outdated value falls back to the defaults. */

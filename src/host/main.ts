@@ -1,6 +1,6 @@
 // `npm run serve`: browser mode on 127.0.0.1 with a per-launch token.
 import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createService } from '../core/service'
 import { defaultDataDir, defaultModelDir } from '../core/paths'
@@ -29,7 +29,8 @@ if (!existsSync(resolve(rendererDir, 'index.html')))
 const { version } = JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { version: string }
 const dataDir = values['data-dir'] ? resolve(values['data-dir']) : defaultDataDir()
 const modelDir = values.model ? resolve(values.model) : defaultModelDir()
-const service = createService({ host: 'web', version, dataDir, modelDir })
+const modelRoots = [join(dataDir, 'models'), resolve('models')]
+const service = createService({ host: 'web', version, dataDir, modelDir, modelRoots })
 const host = await startHost({ service, rendererDir, port })
 console.log(`Inlay is running in browser mode. Open:\n  ${host.url}\n(loopback only; the token is new at every launch)`)
 console.log(`documents: ${dataDir}\nmodel: ${modelDir}`)

@@ -240,6 +240,8 @@ void app.whenReady().then(() => {
     version: app.getVersion(),
     dataDir: app.getPath('userData'),
     modelDir: join(app.getAppPath(), 'models', DEFAULT_MODEL_NAME),
+    // Models the user adds go to <userData>/models/<name>/; the shipped ones sit beside the default.
+    modelRoots: [join(app.getPath('userData'), 'models'), join(app.getAppPath(), 'models')],
     deliverExport: saveExport
   })
   serveApi(service)

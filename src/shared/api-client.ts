@@ -28,7 +28,7 @@ export function buildApi(invoke: Invoke, openStream: OpenStream): InlayApi {
   }
   return {
     app: { info: () => call('app:info', {}) },
-    model: { info: () => call('model:info', {}) },
+    model: { info: () => call('model:info', {}), list: () => call('model:list', {}) },
     documents: {
       list: (query) => call('documents:list', query === undefined ? {} : { query }),
       create: (content) => call('documents:create', content === undefined ? {} : { content }),

@@ -59,7 +59,9 @@ export const SettingsSchema = z
     author: z.string().max(200),
     theme: ThemeSchema,
     generation: GenerationParamsSchema,
-    lastDocumentId: id.nullable()
+    lastDocumentId: id.nullable(),
+    /** The model folder's name (see model:list); null = the shipped default. */
+    model: z.string().min(1).max(100).nullable()
   })
   .strict()
 export type Settings = z.infer<typeof SettingsSchema>
@@ -69,6 +71,16 @@ export interface AppInfo {
   version: string
   /** Where the API is served from: the Electron main process or the loopback web host. */
   host: 'electron' | 'web'
+}
+
+/** A model the app can switch to: a folder with model.json, model.onnx and tokenizer.json. */
+export interface ModelSummary {
+  name: string
+  kind: 'ilm' | 'ar'
+  parameters: number | null
+  sizeBytes: number
+  /** The one in use. */
+  active: boolean
 }
 
 export interface ModelInfo {
@@ -97,6 +109,7 @@ const byId = z.object({ id }).strict()
 export const requests = {
   'app:info': empty,
   'model:info': empty,
+  'model:list': empty,
   'documents:list': z.object({ query: z.string().max(300).optional() }).strict(),
   'documents:create': z.object({ content: DocumentContentSchema.optional() }).strict(),
   'documents:open': byId,
@@ -121,6 +134,7 @@ export const requests = {
 export interface ResponseMap {
   'app:info': AppInfo
   'model:info': ModelInfo
+  'model:list': ModelSummary[]
   'documents:list': DocumentSummary[]
   'documents:create': StoredDocument
   'documents:open': StoredDocument
@@ -205,7 +219,7 @@ export type MenuCommand =
 /** What the renderer sees as `window.inlay` (Electron) or the web client (browser mode). */
 export interface InlayApi {
   app: { info(): Promise<AppInfo> }
-  model: { info(): Promise<ModelInfo> }
+  model: { info(): Promise<ModelInfo>; list(): Promise<ModelSummary[]> }
   documents: {
     list(query?: string): Promise<DocumentSummary[]>
     create(content?: DocumentContent): Promise<StoredDocument>

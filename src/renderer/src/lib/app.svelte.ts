@@ -10,6 +10,7 @@ import type {
   ImportedDocument,
   MenuCommand,
   ModelInfo,
+  ModelSummary,
   Settings,
   StreamHandle
 } from '../../../shared/contract'
@@ -57,6 +58,8 @@ export class InlayApp {
   connectionError = $state<string | null>(null)
   settings = $state<Settings | null>(null)
   model = $state<ModelInfo | null>(null)
+  /** The models the app can switch to (Settings → Model). */
+  models = $state<ModelSummary[]>([])
 
   docs = $state<DocumentSummary[]>([])
   query = $state('')
@@ -135,6 +138,7 @@ export class InlayApp {
     }
     this.applyTheme()
     void this.pollModel()
+    void this.loadModels()
     await this.refreshList()
     const last = this.settings.lastDocumentId
     const opened = last !== null && (await this.open(last, { quiet: true }))
@@ -152,6 +156,22 @@ export class InlayApp {
       this.view?.destroy()
       this.view = null
     }
+  }
+
+  async loadModels(): Promise<void> {
+    try {
+      this.models = await api.model.list()
+    } catch (err) {
+      this.notify(`Could not list the models: ${message(err)}`, 'error')
+    }
+  }
+
+  /** Switches the model (the app loads it, then swaps); the choice is remembered. */
+  async chooseModel(name: string): Promise<void> {
+    if (this.model?.name === name) return
+    this.model = this.model && { ...this.model, name, status: 'loading', progress: 0 }
+    await this.updateSettings({ model: name })
+    await Promise.all([this.pollModel(), this.loadModels()])
   }
 
   private async pollModel(): Promise<void> {
