@@ -277,12 +277,18 @@ describe('the model window bounds every gap', () => {
 
 describe('the token budget', () => {
   it('holds with several insertions per pass', async () => {
-    const { events, result } = await run([{ kind: 'text', text: 'Once upon a time' }, { kind: 'gap', gap: { id: 'g' } }], {
-      seed: 4,
-      stopThreshold: 1,
-      maxTokens: 6,
-      parallel: 4
-    })
+    const { events, result } = await run(
+      [
+        { kind: 'text', text: 'Once upon a time' },
+        { kind: 'gap', gap: { id: 'g' } }
+      ],
+      {
+        seed: 4,
+        stopThreshold: 1,
+        maxTokens: 6,
+        parallel: 4
+      }
+    )
     expect(events).toHaveLength(6)
     expect(result.alternatives[0]!.stopReason).toBe('max-tokens')
   })
