@@ -129,6 +129,11 @@ class Alternative {
   }
 }
 
+/** A required word goes in as written or after a space, whichever the model scores higher where it lands. */
+function requiredForms(tokenizer: TextTokenizer, word: string): Item[] {
+  return [word.trim(), ` ${word.trim()}`].map((text) => ({ ids: tokenizer.encode(text), text }))
+}
+
 interface Resolved {
   gaps: GapSpec[]
   blocked: Uint8Array[]
@@ -162,7 +167,7 @@ function resolveConstraints(tokenizer: TextTokenizer, gaps: GapSpec[], allowPart
   const required = gaps.flatMap((gap, g) =>
     (gap.include ?? []).map((word) => ({
       gap: g,
-      variants: [word.trim(), ` ${word.trim()}`].map((text) => ({ ids: tokenizer.encode(text), text }))
+      variants: requiredForms(tokenizer, word)
     }))
   )
   return { gaps, blocked, required }
@@ -213,7 +218,7 @@ export async function* fill(
   const capacity = gaps.map((gap) => Math.min(gap.max ?? Infinity, maxBody - WINDOW_MARGIN))
   for (const [g, gap] of gaps.entries()) {
     const need = (gap.include ?? []).reduce(
-      (n, word) => n + Math.min(...[word.trim(), ` ${word.trim()}`].map((w) => tokenizer.encode(w).length)),
+      (n, word) => n + Math.min(...requiredForms(tokenizer, word).map((form) => form.ids.length)),
       0
     )
     const limit =
