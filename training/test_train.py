@@ -37,6 +37,10 @@ def test_train_resume_and_ar(tmp_path):
     train.main(common + ["--out", str(out), "--max-steps", "6", "--resume", "--d-model", "64"])
     ckpt = torch.load(out / "ckpt.pt")
     assert ckpt["state"]["step"] == 6 and ckpt["config"]["d_model"] == 32 and len(ckpt["state"]["evals"]) == 3
+    # a token horizon (how baselines are compute-matched) stops at the first logged step past it
+    train.main(common + ["--out", str(tmp_path / "tok"), "--max-tokens", "1500"])
+    state = torch.load(tmp_path / "tok" / "ckpt.pt")["state"]
+    assert state["tokens"] >= 1500 and state["history"][-2]["tokens"] < 1500 and state["step"] % 2 == 0
     train.main(common + ["--out", str(tmp_path / "ar"), "--max-steps", "2", "--objective", "ar"])
     ar = torch.load(tmp_path / "ar" / "ckpt.pt")
     assert ar["config"]["causal"] and ar["state"]["evals"][-1]["val"]["mean"]["loss"] > 0

@@ -124,6 +124,8 @@ def parse_args(argv=None):
     p.add_argument("--stop-weight", type=float, default=1.0)
     p.add_argument("--time-budget-min", type=float, default=0, help="total training time incl. resumed runs")
     p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument("--max-tokens", type=float, default=0,
+                   help="stop after this many processed positions (the compute-matched horizon for baselines)")
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--ckpt-every-min", type=float, default=5)
@@ -135,8 +137,8 @@ def parse_args(argv=None):
     add_task_args, make_task = TASKS[known.task]()
     add_task_args(p)
     args = p.parse_args(argv)
-    if not (args.time_budget_min or args.max_steps):
-        p.error("give --time-budget-min and/or --max-steps (the schedule needs a horizon)")
+    if not (args.time_budget_min or args.max_steps or args.max_tokens):
+        p.error("give --time-budget-min, --max-steps and/or --max-tokens (the schedule needs a horizon)")
     return args, make_task
 
 
@@ -346,10 +348,14 @@ def main(argv=None):
         state["tokens"] += int(sums[0])
         return sums
 
+    def progress_now():
+        return max(state["step"] / args.max_steps if args.max_steps else 0.0,
+                   state["train_time"] / budget if budget else 0.0,
+                   state["tokens"] / args.max_tokens if args.max_tokens else 0.0)
+
     model.train()
     while True:
-        progress = max(state["step"] / args.max_steps if args.max_steps else 0.0,
-                       state["train_time"] / budget if budget else 0.0)
+        progress = progress_now()
         done = torch.tensor(float(progress >= 1.0), device=device)
         if ddp:  # the wall-clock stop must be the same decision on every rank
             dist.broadcast(done, 0)
@@ -395,7 +401,8 @@ def main(argv=None):
             state["history"].append(entry)
             if master:
                 record(entry)
-                eta = state["train_time"] * (1 - progress) / max(progress, 1e-9)
+                done_frac = progress_now()  # after flush(), which has just counted this interval's tokens
+                eta = state["train_time"] * (1 - done_frac) / max(done_frac, 1e-9)
                 log(f"step {state['step']:6d} | {entry['tok_per_s']:9,.0f} tok/s | token {entry['token']:.4f} "
                     f"stop {entry['stop']:.4f} | lr {lr:.2e} | {state['tokens'] / 1e6:8.2f}M tok | "
                     f"{state['train_time'] / 60:6.1f} min, ETA {eta / 60:.1f} min", flush=True)
