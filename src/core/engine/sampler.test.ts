@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Rng } from './rng'
-import { maskedLogSumExp, maskedRow, pickRows, pickToken, type SamplingOptions } from './sampler'
+import { bucketOf, keepCut, maskedLogSumExp, maskedRow, pickRows, pickToken, type SamplingOptions } from './sampler'
 
 const greedy: SamplingOptions = { temperature: 0, topP: 1, topK: 0, gapChoice: 'top' }
 
@@ -34,6 +34,41 @@ describe('sampler', () => {
       )
     )
     expect(topK).toEqual(new Set([0, 1]))
+  })
+
+  it('finds the top-k / top-p cut a full sort finds, ties included', () => {
+    // Reference: sort all weights, take the k-th largest, then walk down until topP of the kept mass.
+    const sortedCut = (weights: Float64Array, topK: number, topP: number) => {
+      const sorted = weights.filter((w) => w > 0).sort()
+      const cut = topK > 0 && topK < sorted.length ? sorted[sorted.length - topK]! : 0
+      const kept = sorted.filter((w) => w >= cut)
+      const total = kept.reduce((a, b) => a + b, 0)
+      let mass = 0
+      for (let j = kept.length - 1; topP < 1 && j >= 0; j--) {
+        mass += kept[j]!
+        if (mass >= topP * total) return kept[j]!
+      }
+      return cut
+    }
+    const rng = new Rng(7)
+    for (let trial = 0; trial < 300; trial++) {
+      const size = 1 + Math.floor(rng.next() * 3000)
+      const spread = [0.5, 4, 40][trial % 3]! // peaked, flat-ish, and rows reaching past the cutoff
+      // Logits on a coarse grid make many exact ties.
+      const row = Float32Array.from({ length: size }, () => Math.round(rng.next() * spread * 8) / 8)
+      const best = Math.max(...row)
+      const weights = new Float64Array(size)
+      const buckets = new Uint16Array(size)
+      row.forEach((x, i) => {
+        if (x > best - 30) {
+          weights[i] = Math.exp(x - best)
+          buckets[i] = bucketOf(best - x)
+        }
+      })
+      const topK = [0, 1, 5, 50][trial % 4]!
+      const topP = [1, 0.9, 0.5, 0.2, 0.999][trial % 5]!
+      expect(keepCut(weights, buckets, topK, topP)).toBe(sortedCut(weights, topK, topP))
+    }
   })
 
   it('is reproducible by seed', () => {

@@ -82,39 +82,89 @@ function drawFromLogits(logits: ArrayLike<number>, rng: Rng): number {
   return argmax(logits)
 }
 
+/** Histogram resolution for finding top-k / top-p cuts: buckets per nat of log-weight below the best token. */
+const BUCKETS_PER_NAT = 16
+const BUCKETS = CUTOFF * BUCKETS_PER_NAT + 1
+
+/** The histogram bucket of a token `below` nats under the row's best (0 ≤ below < CUTOFF). */
+export function bucketOf(below: number): number {
+  return Math.min(BUCKETS - 1, Math.floor(below * BUCKETS_PER_NAT))
+}
+
 /**
- * Picks a token from one masked row: greedy, or a draw after top-k and top-p. The kept set is found from the
- * weights sorted natively (no comparator sort over the vocabulary: an undertrained model's flat rows made that
- * the slowest part of a step); ties at the cut are all kept. The draw walks the kept tokens in index order.
+ * The smallest weight a token may have and still be kept by top-k (`topK` > 0) and then top-p (< 1), exactly as
+ * if the weights were sorted: the k-th largest weight, then the weight at which the running mass of the
+ * largest ones first reaches topP of the mass left by top-k. Ties at the cut are kept. Weights are exp(logit −
+ * best) ∈ (0, 1] (0 = out), `buckets` their histogram bucket (see bucketOf). Instead of sorting the whole
+ * vocabulary (the slowest part of a step on an undertrained model's flat rows), the histogram finds the one
+ * bucket holding the cut and only that bucket is sorted.
+ */
+export function keepCut(weights: Float64Array, buckets: Uint16Array, topK: number, topP: number): number {
+  let cut = 0
+  // Pass 1 (only with top-k): the k-th largest weight.
+  if (topK > 0) {
+    const counts = new Int32Array(BUCKETS)
+    let count = 0
+    for (let i = 0; i < weights.length; i++) {
+      if (weights[i]! > 0) {
+        counts[buckets[i]!]!++
+        count++
+      }
+    }
+    if (topK < count) {
+      let b = 0
+      let above = 0
+      while (above + counts[b]! < topK) above += counts[b++]!
+      cut = descendingIn(weights, buckets, b, 0)[topK - above - 1]!
+    }
+  }
+  if (topP >= 1) return cut
+  // Pass 2: mass per bucket of the weights top-k kept; walk down to the bucket where topP of it is reached.
+  const mass = new Float64Array(BUCKETS)
+  let total = 0
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!
+    if (w > 0 && w >= cut) {
+      mass[buckets[i]!] += w
+      total += w
+    }
+  }
+  let b = 0
+  let running = 0
+  while (b < BUCKETS - 1 && running + mass[b]! < topP * total) running += mass[b++]!
+  for (const w of descendingIn(weights, buckets, b, cut)) {
+    running += w
+    if (running >= topP * total) return w
+  }
+  return cut // rounding left the mass a hair short: keep everything top-k kept
+}
+
+/** The weights (≥ floor) in one histogram bucket, largest first. */
+function descendingIn(weights: Float64Array, buckets: Uint16Array, bucket: number, floor: number): Float64Array {
+  const inBucket: number[] = []
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!
+    if (w > 0 && w >= floor && buckets[i] === bucket) inBucket.push(w)
+  }
+  return Float64Array.from(inBucket).sort().reverse()
+}
+
+/**
+ * Picks a token from one masked row: greedy, or a draw after top-k and top-p (see keepCut). The draw walks the
+ * kept tokens in index order.
  */
 export function pickToken(row: Float32Array, options: SamplingOptions, rng: Rng): number {
   if (options.temperature === 0) return argmax(row)
   const best = row[argmax(row)]!
   const weights = new Float64Array(row.length)
-  let count = 0
+  const buckets = new Uint16Array(row.length)
   for (let i = 0; i < row.length; i++) {
     if (row[i]! > best - CUTOFF) {
       weights[i] = Math.exp(row[i]! - best)
-      count++
+      buckets[i] = bucketOf(best - row[i]!)
     }
   }
-  const sorted = new Float64Array(count)
-  for (let i = 0, j = 0; i < row.length; i++) if (weights[i]! > 0) sorted[j++] = weights[i]!
-  sorted.sort() // ascending
-  let cut = 0
-  if (options.topK > 0 && options.topK < count) cut = sorted[count - options.topK]!
-  if (options.topP < 1) {
-    let total = 0
-    for (let j = count - 1; j >= 0 && sorted[j]! >= cut; j--) total += sorted[j]!
-    let mass = 0
-    for (let j = count - 1; j >= 0 && sorted[j]! >= cut; j--) {
-      mass += sorted[j]!
-      if (mass >= options.topP * total) {
-        cut = sorted[j]!
-        break
-      }
-    }
-  }
+  const cut = keepCut(weights, buckets, options.topK, options.topP)
   let kept = 0
   for (let i = 0; i < row.length; i++) if (weights[i]! >= cut && weights[i]! > 0) kept += weights[i]!
   let u = rng.next() * kept
