@@ -23,8 +23,9 @@ infill   --n-passages held-out passages (see find_passages / choose_passages), o
          new sentence or contains a line break is dropped); the suffix follows unchanged.
          Each completed passage is scored by per-token NLL under --evaluator (an AR checkpoint):
          ΔNLL_gt = (NLL(completed) - NLL(original)) / NLL(original), in %.
-samples  10 unconditional ILM samples (empty body, top-p 0.9, seeds 0..9, <= 200 insertions) and the first 10
-         infills of the infill set (same seeds as `infill`, so the same fills), decoded to text.
+samples  10 unconditional ILM samples (empty body, top-p 0.9, seeds 0..9, <= 200 insertions), with --ar as many AR
+         samples of --sample-tokens tokens, their repetition (repeated 4-grams, distinct tokens) against held-out
+         passages, and the first 10 infills of the infill set (same seeds as `infill`, so the same fills).
 
 Use nice and --threads 1 on a shared CPU machine.
 """
@@ -333,7 +334,7 @@ def ar_continue(model, prefix, budget, tt, sample="top_p", top_p=0.9, generator=
 
 
 def seed_for(seed, index, role):
-    """Generator seed of one decode: role 0 = ILM top-p infill, 1 = AR top-p infill, 2 = unconditional."""
+    """Generator seed of one decode: role 0 = ILM top-p infill, 1 = AR top-p infill, 3 = AR unconditional."""
     return (seed * 1_000_003 + index * 16 + role) % (2 ** 63)
 
 
@@ -495,6 +496,18 @@ def cmd_infill(args, models, passages, n_only=None, keep_ids=False):
     return out
 
 
+def repetition_stats(texts, n=4):
+    """Mean over texts of the share of token n-grams already seen earlier in the same text (a loop repeats
+    them), and of distinct tokens over all tokens."""
+    repeated, distinct = [], []
+    for ids in texts:
+        grams = [tuple(ids[i:i + n]) for i in range(len(ids) - n + 1)]
+        repeated.append(1 - len(set(grams)) / len(grams) if grams else 0.0)
+        distinct.append(len(set(ids)) / len(ids) if ids else 0.0)
+    return dict(n=n, texts=len(texts), repeated_ngram=float(np.mean(repeated)), distinct_tokens=float(np.mean(distinct)),
+                mean_length=float(np.mean([len(t) for t in texts])))
+
+
 def cmd_samples(args, models, passages):
     tt = models["_tt"]
     ilm, ar, ev = models.get("ilm"), models.get("ar"), models.get("evaluator")
@@ -508,13 +521,26 @@ def cmd_samples(args, models, passages):
         out["unconditional"].append(dict(seed=s, length=len(r["body"]), stop_reason=r["stop_reason"],
                                          text=tt.decode(r["body"]), ids=r["body"]))
     out["unconditional_cpu_s"] = round(time.process_time() - t0, 1)
-    if ev:
-        scores = ar_nll(ev[0], [u["ids"] for u in out["unconditional"]])
-        for u, (tot, n) in zip(out["unconditional"], scores):
-            u["evaluator_nll"] = tot / n
-        out["unconditional_evaluator_nll_mean"] = float(np.mean([u["evaluator_nll"] for u in out["unconditional"]]))
-    for u in out["unconditional"]:
-        del u["ids"]
+    groups = {"unconditional": out["unconditional"]}
+    if ar:  # the same-size AR model's samples, for the paper's comparison (it has no end of text: full length)
+        out["ar_unconditional"] = []
+        for s in range(args.n_samples):
+            ids, reason = ar_continue(ar[0], [], args.sample_tokens, tt, "top_p", args.top_p,
+                                      gen(seed_for(args.seed, s, 3)), stop_at_sentence=False)
+            out["ar_unconditional"].append(dict(seed=s, length=len(ids), stop_reason=reason, text=tt.decode(ids), ids=ids))
+        groups["ar_unconditional"] = out["ar_unconditional"]
+    # Repetition, against held-out text of the same lengths (the infill passages, whole) as the reference.
+    reference = [p["prefix"] + p["original"] + p["suffix"] for p in passages]
+    out["repetition"] = {name: repetition_stats([u["ids"] for u in group]) for name, group in groups.items()}
+    out["repetition"]["heldout_passages"] = repetition_stats(reference)
+    for name, group in groups.items():
+        if ev:
+            scores = ar_nll(ev[0], [u["ids"] for u in group])
+            for u, (tot, n) in zip(group, scores):
+                u["evaluator_nll"] = tot / n
+            out[f"{name}_evaluator_nll_mean"] = float(np.mean([u["evaluator_nll"] for u in group]))
+        for u in group:
+            del u["ids"]
     sub = argparse.Namespace(**vars(args))
     sub.decode = ["top_p"]
     inf = cmd_infill(sub, models, passages, n_only=args.n_samples, keep_ids=True)
@@ -638,9 +664,28 @@ def md_samples(sec):
     lines += [f"Unconditional: empty body, top-p {sec['args']['top_p']}, seeds 0..{len(r['unconditional']) - 1}, at most "
               f"{sec['args']['sample_tokens']} insertions, stop at P(complete) ≥ {sec['args']['stop_threshold']}."
               + (f" Mean evaluator NLL {r['unconditional_evaluator_nll_mean']:.3f} per token." if "unconditional_evaluator_nll_mean" in r else ""), ""]
-    for u in r["unconditional"]:
-        extra = f", evaluator NLL {u['evaluator_nll']:.3f}" if "evaluator_nll" in u else ""
-        lines += [f"**seed {u['seed']}** ({u['length']} tokens, {u['stop_reason']}{extra})", "", "> " + quote(u["text"]), ""]
+    def listing(group):
+        out = []
+        for u in group:
+            extra = f", evaluator NLL {u['evaluator_nll']:.3f}" if "evaluator_nll" in u else ""
+            out += [f"**seed {u['seed']}** ({u['length']} tokens, {u['stop_reason']}{extra})", "", "> " + quote(u["text"]), ""]
+        return out
+
+    lines += listing(r["unconditional"])
+    if "repetition" in r:
+        names = dict(unconditional="ILM samples", ar_unconditional="AR samples (same size)",
+                     heldout_passages="held-out passages (reference)")
+        lines += [f"Repetition: share of token {r['repetition']['unconditional']['n']}-grams already seen earlier in the "
+                  "same text (higher = more looping), and distinct tokens / tokens.", "",
+                  "| texts | count | mean length | repeated n-grams | distinct tokens | evaluator NLL mean |", "|---|---|---|---|---|---|"]
+        for key, st in r["repetition"].items():
+            nll = r.get(f"{key}_evaluator_nll_mean")
+            lines.append(f"| {names.get(key, key)} | {st['texts']} | {st['mean_length']:.1f} | {100 * st['repeated_ngram']:.1f}% | "
+                         f"{100 * st['distinct_tokens']:.1f}% | {fmt(nll, 3)} |")
+        lines.append("")
+    if r.get("ar_unconditional"):
+        lines += ["AR unconditional samples (same-size baseline, same top-p and seeds' count; it has no end-of-text "
+                  "token, so each runs to the length limit):", ""] + listing(r["ar_unconditional"])
     lines += ["Infills: the first passages of the infill set (same passages, seeds and fills as `infill`, top-p). "
               "⏎ marks a line break.", ""]
     for it in r["infills"]:

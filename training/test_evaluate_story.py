@@ -68,6 +68,13 @@ def setup(tmp_path_factory):
     return dict(tmp=tmp, data=str(data), ckpts=ckpts)
 
 
+def test_repetition_stats():
+    # [1 2 3 4 1 2 3 4]: 5 four-grams, 4 distinct; 4 distinct tokens of 8
+    st = ev.repetition_stats([[1, 2, 3, 4, 1, 2, 3, 4], [5, 6]])
+    assert st["repeated_ngram"] == pytest.approx((1 / 5 + 0) / 2) and st["distinct_tokens"] == pytest.approx((0.5 + 1) / 2)
+    assert st["mean_length"] == 5 and st["texts"] == 2
+
+
 def test_sentence_split(tt):
     text = ("Mr. Brown came home. He sat down! “Why?” she asked. ‘Look,’ said he.\n\nThe end. "
             "William T. Adams wrote it... Then I left.")
@@ -216,6 +223,11 @@ def test_all_outputs(setup, report):
     s = data["sections"]["samples"]["result"]
     assert len(s["unconditional"]) == 3 and [u["seed"] for u in s["unconditional"]] == [0, 1, 2]
     assert all(u["length"] <= 12 and "text" in u and "evaluator_nll" in u for u in s["unconditional"])
+    assert len(s["ar_unconditional"]) == 3 and all(u["length"] == 12 and "evaluator_nll" in u for u in s["ar_unconditional"])
+    rep = s["repetition"]
+    assert set(rep) == {"unconditional", "ar_unconditional", "heldout_passages"} and rep["heldout_passages"]["texts"] == 6
+    assert all(0 <= x["repeated_ngram"] <= 1 and 0 < x["distinct_tokens"] <= 1 for x in rep.values())
+    assert "| AR samples (same size) | 3 |" in out.read_text()
     assert len(s["infills"]) == 3
     for it, row in zip(s["infills"], r["passages"]):  # the same passages and fills as the infill section
         assert it["index"] == row["index"] and it["original"] == row["original"]
