@@ -126,7 +126,10 @@ def cmd_model(args):
     s = ckpt["state"]
     training = dict(objective=ckpt["args"]["objective"], steps=s["step"], tokens_seen=s["tokens"],
                     body_tokens_seen=s["body_tokens"], train_minutes=round(s["train_time"] / 60, 2),
-                    **({"init_from": s["init_from"]} if s.get("init_from") else {}))
+                    **({"init_from": s["init_from"]} if s.get("init_from") else {}),
+                    # [step, tokens seen, held-out mean loss] at each evaluation: the card's curve in numbers
+                    heldout_curve=[[e["step"], e["tokens"], round(e["val"]["mean"]["loss"], 4)] for e in s["evals"]
+                                   if "mean" in e["val"]])
     heldout = s["evals"][-1]["val"] if s["evals"] else {}
     tokenizer = args.tokenizer or ckpt["tokenizer"]
     if not os.path.isabs(tokenizer):

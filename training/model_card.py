@@ -1,7 +1,7 @@
 """Assemble models/<name>/MODEL_CARD.md from the exported model.json, evaluate_story.py's JSON and a template.
 
     /usr/bin/python3 training/model_card.py --model models/story-ilm --eval training/results/story_eval.json \
-        --curve training/runs/story-ilm-6x256/curve.png [--bench bench.json]
+        --curve training/runs/story-ilm-6x256/curve.png [--bench bench.json] [--notes notes.md]
 
 --curve copies the training-curve PNG into the model folder as curve.png (the card links it). --bench is the
 output of `npm run --silent bench -- --json --model models/<name>`; without it the latency field says how to
@@ -10,19 +10,19 @@ fill it. --template: a Markdown file with the placeholders of TEMPLATE below ({t
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from evaluate_story import quote  # noqa: E402
 
 TEMPLATE = """# {title}
 
 {summary}
 
-## Intended use
+{notes}## Intended use
 
 {intended_use}
 
@@ -130,7 +130,28 @@ def training_section(meta, curve):
         lines += ["", "Held-out loss at the last evaluation (token + stop loss per example):", "",
                   "| " + " | ".join(h) + " |", "|" + "---|" * len(h),
                   "| " + " | ".join(fmt(v.get("loss")) for v in h.values()) + " |"]
+    lines += curve_lines(t.get("heldout_curve") or [])
     return "\n".join(lines)
+
+
+def curve_lines(curve, shown=8):
+    """The held-out curve in numbers (the last `shown` evaluations) and how fast it was still falling."""
+    if len(curve) < 2:
+        return []
+    lines = ["", "Held-out mean loss against training (the last evaluations):", "",
+             "| step | tokens seen | held-out mean loss |", "|---|---|---|"]
+    lines += [f"| {step:,} | {tokens / 1e6:.2f}M | {loss:.4f} |" for step, tokens, loss in curve[-shown:]]
+    # Slope over the last fifth of the tokens seen (at least the last two evaluations).
+    last_tokens = curve[-1][1]
+    window = [c for c in curve if c[1] >= 0.8 * last_tokens] or curve[-2:]
+    window = window if len(window) >= 2 else curve[-2:]
+    (_, t0, l0), (_, t1, l1) = window[0], window[-1]
+    per_m = (l0 - l1) / max((t1 - t0) / 1e6, 1e-9)
+    verdict = ("still falling: more training would help" if per_m > 0.01
+               else "about flat: more of the same training would help little")
+    lines += ["", f"Over the last {(t1 - t0) / 1e6:.2f}M tokens the held-out mean loss fell from {l0:.4f} to {l1:.4f} "
+              f"({per_m:+.3f} per million tokens): {verdict}."]
+    return lines
 
 
 def eval_section(ev, meta, results_md):
@@ -188,11 +209,32 @@ def eval_section(ev, meta, results_md):
     if "samples" in s:
         sec = s["samples"]
         r = sec["result"]
-        lines += ["### Samples", "", f"`{sec['command']}`", "",
-                  f"{len(r['unconditional'])} uncurated unconditional samples and {len(r['infills'])} uncurated infills are in "
-                  f"the full report. The first two unconditional samples (top-p {sec['args']['top_p']}, seeds 0 and 1):", ""]
-        for u in r["unconditional"][:2]:
-            lines += ["> " + u["text"].replace("\n", " ⏎ "), ""]
+        lines += ["### Samples (uncurated)", "", f"`{sec['command']}`", "",
+                  f"Unconditional: {len(r['unconditional'])} samples from an empty text, top-p {sec['args']['top_p']}, seeds "
+                  f"0..{len(r['unconditional']) - 1}, at most {sec['args']['sample_tokens']} insertions, in the order drawn "
+                  "(⏎ = line break):", ""]
+        for u in r["unconditional"]:
+            lines += [f"{u['seed'] + 1}. ({u['length']} tokens, {u['stop_reason']}) " + quote(u["text"])]
+        lines += ["", f"Infills: the first {len(r['infills'])} passages of the infill set, top-p; the ILM's fill in "
+                  "**[brackets]**, then the removed original and the AR baseline's continuation:", ""]
+        for k, it in enumerate(r["infills"]):
+            d = it.get("delta_nll_pct") or {}
+            lines += [f"{k + 1}. ({it['source']}; ΔNLL ILM {fmt(d.get('ilm_top_p'), 1, True)}, AR "
+                      f"{fmt(d.get('ar_top_p'), 1, True)}) " + quote(it["prefix"]) + " **[" + quote(it["ilm_fill"])
+                      + "]** " + quote(it["suffix"]),
+                      f"   - original: {quote(it['original'])}"]
+            if "ar_fill" in it:
+                lines.append(f"   - AR: {quote(it['ar_fill'])}")
+        rep = r.get("repetition")
+        if rep:
+            names = dict(unconditional="ILM samples", ar_unconditional="AR samples (same size, no end-of-text: full length)",
+                         heldout_passages="held-out passages (reference)")
+            lines += ["", f"Repetition (token {rep['unconditional']['n']}-grams already seen earlier in the same text) and "
+                      "evaluator NLL of the unconditional samples:", "",
+                      "| texts | count | mean length | repeated n-grams | distinct tokens | evaluator NLL |", "|---|---|---|---|---|---|"]
+            for key, st in rep.items():
+                lines.append(f"| {names.get(key, key)} | {st['texts']} | {st['mean_length']:.1f} | {100 * st['repeated_ngram']:.1f}% "
+                             f"| {100 * st['distinct_tokens']:.1f}% | {fmt(r.get(f'{key}_evaluator_nll_mean'), 3)} |")
     return "\n".join(lines).strip()
 
 
@@ -211,20 +253,14 @@ def latency_section(bench, bar_ms, model_dir="models/<name>"):
         lines.append(f"At 256 tokens: {s256} ms, bar ≤ {bar_ms:g} ms: **{'met' if s256 <= bar_ms else 'NOT met'}**.")
     if "ar_decode_ms_per_token" in bench:
         lines.append(f"Same-size AR with a key/value cache: {bench['ar_decode_ms_per_token']} ms per token.")
+    rates = bench.get("insert_tokens_per_s")
+    if rates:
+        ratio = bench.get("insert_over_ar") or {}
+        lines += ["", "Inserted tokens/s in a fill (k insertions per forward pass, in distinct gaps; ratio to the AR):", "",
+                  "| fill | " + " | ".join(rates) + " |", "|---|" + "---|" * len(rates),
+                  "| tokens/s | " + " | ".join(f"{v}" for v in rates.values()) + " |",
+                  "| × AR | " + " | ".join(f"{ratio.get(k, '–')}" for k in rates) + " |"]
     return "\n".join(lines)
-
-
-def repeated_trigrams(texts):
-    """Share of word 3-grams that already occurred earlier in the same text, pooled over texts."""
-    rep = tot = 0
-    for t in texts:
-        w = re.findall(r"\w+", t.lower())
-        seen = set()
-        for g in zip(w, w[1:], w[2:]):
-            rep += g in seen
-            tot += 1
-            seen.add(g)
-    return rep / tot if tot else None
 
 
 def weaknesses_section(ev):
@@ -232,9 +268,7 @@ def weaknesses_section(ev):
     inf = s.get("infill", {}).get("result", {})
     ilm = {m: e for m, e in inf.get("methods", {}).items() if m.startswith("ilm")}
     by_src = {m: e.get("delta_nll_pct_by_source") for m, e in ilm.items() if e.get("delta_nll_pct_by_source")}
-    rep = None
-    if "samples" in s:
-        rep = repeated_trigrams([u["text"] for u in s["samples"]["result"]["unconditional"]])
+    rep = s.get("samples", {}).get("result", {}).get("repetition")
     lines = ["- **Register mix.** The training text mixes 1880s novels, short stories of many eras and TinyStories; the "
              "model can drift between them inside one passage (archaic diction in a children's story, or the reverse) "
              "and has no control input for register."]
@@ -250,8 +284,12 @@ def weaknesses_section(ev):
     lines.append(line)
     line = ("- **Repetition.** Small models repeat words and phrases, more so with greedy decoding; top-p sampling "
             "reduces but does not remove it.")
-    if rep is not None:
-        line += f" In the unconditional samples {100 * rep:.1f}% of word 3-grams repeat an earlier one in the same sample."
+    if rep:
+        def pct(key):
+            return f"{100 * rep[key]['repeated_ngram']:.1f}%"
+        line += (f" {pct('unconditional')} of the token {rep['unconditional']['n']}-grams in the unconditional samples "
+                 f"repeat an earlier one in the same sample (held-out text: {pct('heldout_passages')}"
+                 + (f"; the same-size AR's samples: {pct('ar_unconditional')}" if "ar_unconditional" in rep else "") + ").")
     lines.append(line)
     lines.append("- **Coherence.** Fills are locally fluent at best; names, facts and plot from far away in the window "
                  "are often ignored or contradicted.")
@@ -263,7 +301,8 @@ def show(path):
     return os.path.relpath(p, ROOT) if p.startswith(ROOT + os.sep) else p
 
 
-def build(model_dir, eval_path=None, curve=None, bench=None, template=None, bar_ms=40.0, results_md=None, status=None):
+def build(model_dir, eval_path=None, curve=None, bench=None, template=None, bar_ms=40.0, results_md=None, status=None,
+          notes=None):
     meta = load_json(os.path.join(model_dir, "model.json"))
     ev = load_json(eval_path) if eval_path else None
     if curve:
@@ -280,6 +319,7 @@ def build(model_dir, eval_path=None, curve=None, bench=None, template=None, bar_
                 f"{meta['max_len']}-token window, trained on {(meta.get('training') or {}).get('tokens_seen', 0):,} tokens. "
                 "Written by `training/model_card.py` from model.json and the evaluation JSON."
                 + (f"\n\n**Status:** {status}" if status else ""),
+        notes=open(notes, encoding="utf-8").read().strip() + "\n\n" if notes else "",
         intended_use=INTENDED_USE, data=data_section(meta), architecture=arch_section(meta),
         training=training_section(meta, curve_ref), evaluation=eval_section(ev, meta, results_md),
         latency=latency_section(load_json(bench) if bench else None, bar_ms, show(model_dir)), weaknesses=weaknesses_section(ev))
@@ -299,8 +339,10 @@ def main(argv=None):
     p.add_argument("--template", help="Markdown template with the placeholders of TEMPLATE")
     p.add_argument("--latency-bar-ms", type=float, default=40.0)
     p.add_argument("--status", help="a line under the summary, e.g. that this is an interim checkpoint")
+    p.add_argument("--notes", help="Markdown inserted after the summary (why this size, what was tried)")
     args = p.parse_args(argv)
-    print(build(args.model, args.eval, args.curve, args.bench, args.template, args.latency_bar_ms, status=args.status))
+    print(build(args.model, args.eval, args.curve, args.bench, args.template, args.latency_bar_ms, status=args.status,
+                notes=args.notes))
 
 
 if __name__ == "__main__":

@@ -248,25 +248,36 @@ def test_model_card(setup, report, tmp_path):
     ckpt = torch.load(setup["ckpts"]["ilm"])
     meta = dict(kind="ilm", vocab_size=4096, max_len=96, parameters=140802, architecture=ckpt["config"],
                 data=ckpt["task"], training=dict(objective="ilm", steps=2, tokens_seen=ckpt["state"]["tokens"],
-                                                 body_tokens_seen=10, train_minutes=0.0),
+                                                 body_tokens_seen=10, train_minutes=0.0,
+                                                 heldout_curve=[[100, 1e6, 9.5], [200, 2e6, 9.3], [300, 3e6, 9.2]]),
                 heldout=ckpt["state"]["evals"][-1]["val"], tokenizer_sha256="ab" * 32, files={"model.onnx": "cd" * 32})
     d = tmp_path / "models" / "tiny"
     d.mkdir(parents=True)
     (d / "model.json").write_text(json.dumps(meta))
     (tmp_path / "curve.png").write_bytes(b"png")
-    card = model_card.build(str(d), str(out.with_suffix(".json")), curve=str(tmp_path / "curve.png"))
+    (tmp_path / "notes.md").write_text("## Why this size\n\nBecause.")
+    card = model_card.build(str(d), str(out.with_suffix(".json")), curve=str(tmp_path / "curve.png"),
+                            notes=str(tmp_path / "notes.md"))
     text = open(card).read()
+    assert "## Why this size\n\nBecause.\n\n## Intended use" in text
+    # every sample and infill is in the card, and the repetition table with its reference
+    assert "\n3. (" in text and text.count("   - original: ") == 3 and "| held-out passages (reference) | 6 |" in text
+    # the held-out curve in numbers: the last 0.8 of the tokens is 3e6 vs 2e6 -> 0.1 per million tokens, falling
+    assert "| 300 | 3.00M | 9.2000 |" in text and "(+0.100 per million tokens): still falling" in text
     for h in ("## Intended use", "## Data", "## Architecture", "## Training", "## Evaluation", "## Latency",
               "## Known weaknesses", "Register mix", "Length control", "Repetition", "![training curve", "ΔNLL_gt mean",
               "/usr/bin/python3 training/evaluate_story.py all", "**To fill**"):
         assert h in text, h
     assert (d / "curve.png").exists() and "Warning" not in text
     bench = tmp_path / "bench.json"
-    bench.write_text(json.dumps({"provider": "cpu", "threads": "all", "step_ms": {"64": 5, "256": 41.5}}))
+    bench.write_text(json.dumps({"provider": "cpu", "threads": "all", "step_ms": {"64": 5, "256": 41.5},
+                                 "insert_tokens_per_s": {"1gap_k1": 100, "1gap_k8": 500},
+                                 "insert_over_ar": {"1gap_k1": 0.1, "1gap_k8": 0.5}}))
     meta["training"]["steps"] = 3
     (d / "model.json").write_text(json.dumps(meta))
     text = open(model_card.build(str(d), str(out.with_suffix(".json")), bench=str(bench))).read()
     assert "41.5 ms, bar ≤ 40 ms: **NOT met**" in text and "Warning" in text
+    assert "| tokens/s | 100 | 500 |" in text and "| × AR | 0.1 | 0.5 |" in text
 
 
 def test_infill_without_baseline_or_evaluator(setup, tmp_path):

@@ -49,6 +49,7 @@ def test_train_resume_and_ar(tmp_path):
     export.main(["model", "--ckpt", str(tmp_path / "ar" / "ckpt.pt"), "--out", str(tmp_path / "ar-export")])
     meta = json.loads((tmp_path / "ar-export" / "model.json").read_text())
     assert meta["kind"] == "ar" and meta["vocab_size"] == 300 and meta["training"]["steps"] == 2
+    assert [c[:2] for c in meta["training"]["heldout_curve"]] == [[2, ar["state"]["tokens"]]]
     assert meta["data"]["mix"] == {"short-stories": 0.7, "novels-1880s": 0.3} and "mean" in meta["heldout"]
     assert {"model.onnx", "decoder_with_past.onnx"} <= set(meta["files"])
 
