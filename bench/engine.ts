@@ -1,5 +1,6 @@
 // `npm run --silent bench -- [--json] [--model DIR]`: the engine's speed, measured in one run on this machine.
-//   - median ms per insertion step (one forward pass, batch 1) at 64/128/256/512 tokens;
+//   - median ms per insertion step (one forward pass, batch 1) at 64/128/256/512 tokens, with token logits for
+//     every row, and with only the 17 rows of a 16-token gap (what a fill asks the graph for);
 //   - FLOPs per step, and the FLOP floor: the same matmul shapes timed alone in the same runtime;
 //   - inserted tokens/s for a one-gap and a three-gap fill with k = 1, 2, 4, 8 insertions per pass (median of 5);
 //   - the same-size AR baseline's decode ms/token with its key/value cache;
@@ -17,11 +18,12 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     model: { type: 'string' },
-    repeats: { type: 'string', default: '15' }
+    rounds: { type: 'string', default: '5' }
   }
 })
 const modelDir = resolve(values.model ?? defaultModelDir())
-const repeats = Number(values.repeats)
+const rounds = Number(values.rounds)
+const BLOCK = 5
 const cache = resolve('bench/.cache')
 const log = (line: string) => values.json || console.log(line)
 
@@ -67,7 +69,7 @@ const { n_layer: layers, d_model: d, d_ff: ff } = card.architecture
 const V = card.vocab_size
 log(`model ${modelDir} (${card.parameters} parameters, max length ${card.max_len}) on ${model.provider}`)
 
-// 1. Step time, and FLOPs per step (timed below, in alternation with the floor).
+// 1. Step time, and FLOPs per step (timed below, in rounds interleaved with the floor).
 const matmuls = (L: number): [number, number, number, number][] => [
   // [m, k, n, times per forward]
   [L, d, 3 * d, layers],
@@ -83,8 +85,7 @@ const randomIds = (L: number) =>
   Array.from({ length: L }, (_, i) => (i === 0 ? 1 : i === 1 ? 2 : 5 + ((i * 7919) % (V - 5))))
 const lengths = [64, 128, 256, 512]
 
-// 2. FLOP floor: each matmul shape of a step, timed alone in onnxruntime (same threads), summed. Step and
-// floor are timed in alternation, so a burst of load elsewhere on the machine hits both alike.
+// 2. FLOP floor: each matmul shape of a step, timed alone in onnxruntime (same threads), summed.
 const mm = await ort.InferenceSession.create(join(cache, 'matmul.onnx'), { graphOptimizationLevel: 'all' })
 const matmulFeeds = (m: number, k: number, n: number) => ({
   a: new ort.Tensor(
@@ -103,34 +104,58 @@ async function elapsed(run: () => Promise<unknown>): Promise<number> {
   await run()
   return performance.now() - t
 }
+const GAP_ROWS = 17
 const stepMs: Record<number, number> = {}
+const gapStepMs: Record<number, number> = {}
 const floorMs: Record<number, number> = {}
 const bestGflops: Record<number, number> = {}
+// Warm-up: the thread pool and the CPU clock settle before the first timed length.
+for (let i = 0; i < 20; i++) {
+  const ids = randomIds(256)
+  await model.forward([ids])
+}
 for (const L of lengths) {
   // The engine never sends more than the model's maximum; 512 is timed on the raw graph for speed only.
   const ids = randomIds(L)
-  const input = { batch: 1, length: L, inputIds: ids, positions: ids.map((_, i) => i), attentionMask: ids.map(() => 1) }
+  const base = { batch: 1, length: L, inputIds: ids, positions: ids.map((_, i) => i), attentionMask: ids.map(() => 1) }
+  // Every row's token logits (what the FLOP count and floor describe), and only a 16-token gap's 17 rows (what
+  // a fill asks for while one gap of that size is open).
+  const input = { ...base, rows: ids.map((_, i) => i), rowCount: L }
+  const gapRows = Array.from({ length: GAP_ROWS }, (_, j) => Math.floor(L / 2) + j)
+  const gapInput = { ...base, rows: gapRows, rowCount: GAP_ROWS }
   const shapes = matmuls(L).map(([m, k, n, times]) => ({ feeds: matmulFeeds(m, k, n), flops: 2 * m * k * n, times }))
   const steps: number[] = []
+  const gapSteps: number[] = []
   const floors: number[] = []
   const rates: number[] = []
-  for (let r = -3; r < repeats; r++) {
-    const step = await elapsed(() => model.run(input))
+  // Rounds of short blocks: each call is timed among calls of the same shape (alternating single calls of
+  // different shapes evicts caches and slows everything by ~1.5x), and the rounds interleave step and floor so
+  // that a burst of load elsewhere on the machine hits both alike. The first round warms up.
+  const block = async (run: () => Promise<unknown>) => {
+    const times: number[] = []
+    for (let i = 0; i < BLOCK; i++) times.push(await elapsed(run))
+    return median(times)
+  }
+  for (let r = -1; r < rounds; r++) {
+    const step = await block(() => model.run(input))
+    const gapStep = await block(() => model.run(gapInput))
     let floor = 0
     let best = 0
     for (const shape of shapes) {
-      const ms = await elapsed(() => mm.run(shape.feeds))
+      const ms = await block(() => mm.run(shape.feeds))
       floor += ms * shape.times
       best = Math.max(best, shape.flops / (ms * 1e6))
     }
     // Attention's L×L products are not timed separately: charged at the best matmul rate of this round.
     floor += (layers * 4 * L * L * d) / (best * 1e6)
-    if (r < 0) continue // warm-up rounds
+    if (r < 0) continue
     steps.push(step)
+    gapSteps.push(gapStep)
     floors.push(floor)
     rates.push(best)
   }
   stepMs[L] = median(steps)
+  gapStepMs[L] = median(gapSteps)
   floorMs[L] = median(floors)
   bestGflops[L] = median(rates)
 }
@@ -225,6 +250,7 @@ const result = {
   parameters: card.parameters,
   threads: 'onnxruntime default (all cores)',
   step_ms: Object.fromEntries(lengths.map((L) => [L, round(stepMs[L]!)])),
+  step_ms_gap_rows_only: Object.fromEntries(lengths.map((L) => [L, round(gapStepMs[L]!)])),
   step_gflops: Object.fromEntries(lengths.map((L) => [L, round(flopsPerStep(L) / 1e9, 3)])),
   floor_ms: Object.fromEntries(lengths.map((L) => [L, round(floorMs[L]!)])),
   matmul_best_gflops_per_s: Object.fromEntries(lengths.map((L) => [L, round(bestGflops[L]!, 1)])),

@@ -3,8 +3,9 @@
     /usr/bin/python3 training/export.py model --ckpt training/runs/NAME/ckpt.pt --out models/NAME
     /usr/bin/python3 training/export.py golden --out src/core/testdata/tiny-ilm
 
-`model` writes model.onnx (inputs input_ids / positions / attention_mask int64 [B, L]; outputs token_logits
-float32 [B, L, V] and stop_logits float32 [B, 2], index 0 = "text complete"; B and L dynamic), a copy of
+`model` writes model.onnx (inputs input_ids / positions / attention_mask int64 [B, L], for an ILM also rows int64
+[B, R], the positions whose token logits are wanted; outputs token_logits float32 [B, R, V] ([B, L, V] for an AR)
+and stop_logits float32 [B, 2], index 0 = "text complete"; B, L and R dynamic), a copy of
 tokenizer.json and model.json; for an AR checkpoint also decoder_with_past.onnx (key/value-cache decoding).
 `golden` trains a tiny seeded ILM on a few sentences for a few seconds, exports it the same way and records
 forward outputs and greedy decoding traces (golden.json) that the TypeScript engine must reproduce.
@@ -28,7 +29,7 @@ from predictor import generate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: an ILM graph takes `rows` and returns only those rows' token logits
 
 
 def sha256(path):
@@ -50,16 +51,24 @@ def _onnx_export(module, args, path, input_names, output_names, dynamic_axes):
     onnx.checker.check_model(onnx.load(path))
 
 
+def graph_inputs(cfg):
+    """The full-sequence graph's inputs; an ILM graph also takes the rows whose token logits it returns."""
+    return ["input_ids", "positions", "attention_mask"] + ([] if cfg.causal else ["rows"])
+
+
 def export_onnx(model, path):
     """The full-sequence graph: what the ILM engine (and AR scoring) runs."""
     model = model.cpu().float().eval()
-    B, L = 2, 7
+    B, L, R = 2, 7, 3
     dummy = (torch.randint(5, model.cfg.vocab_size, (B, L)), torch.arange(L).expand(B, L).contiguous(),
              torch.ones(B, L, dtype=torch.long))
     axes = {"input_ids": {0: "batch", 1: "length"}, "positions": {0: "batch", 1: "length"},
             "attention_mask": {0: "batch", 1: "length"}, "token_logits": {0: "batch", 1: "length"},
             "stop_logits": {0: "batch"}}
-    _onnx_export(model, dummy, path, ["input_ids", "positions", "attention_mask"], ["token_logits", "stop_logits"], axes)
+    if not model.cfg.causal:
+        dummy += (torch.tensor([[1, 4, 6], [2, 3, 0]]),)
+        axes.update(rows={0: "batch", 1: "rows"}, token_logits={0: "batch", 1: "rows"})
+    _onnx_export(model, dummy, path, graph_inputs(model.cfg), ["token_logits", "stop_logits"], axes)
 
 
 class DecoderWithPast(torch.nn.Module):
@@ -111,7 +120,7 @@ def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
     meta = dict(format="inlay-model", format_version=FORMAT_VERSION, kind="ar" if cfg.causal else "ilm",
                 vocab_size=cfg.vocab_size, special_ids=dict(pad=PAD, cls=CLS, bos=BOS, eos=EOS, mask=MASK),
                 max_len=cfg.max_len, architecture=arch, parameters=model.n_params(), opset=OPSET,
-                inputs=["input_ids", "positions", "attention_mask"], outputs=["token_logits", "stop_logits"],
+                inputs=graph_inputs(cfg), outputs=["token_logits", "stop_logits"],
                 stop_index_complete=0, data=data or {}, training=training or {}, heldout=heldout or {},
                 onnx_sha256=files["model.onnx"], tokenizer_sha256=sha256(tokenizer), files=files,
                 torch_version=torch.__version__)
@@ -167,23 +176,28 @@ def r6(t):
     return [round(float(x), 6) for x in t.flatten().tolist()]
 
 
-def forward_case(model, seqs, positions=None, full=False):
-    """Inputs and expected outputs of one padded batch. Per real (b, row): logsumexp of the row, its top 5
-    (token, logit) and its first 8 logits; `full` adds every token logit (keep those cases small)."""
+def forward_case(model, seqs, positions=None, full=False, rows=None):
+    """Inputs and expected outputs of one padded batch. rows: the positions asked for per sequence (default:
+    all of the padded length). Per asked real (b, j = index in the request, row): logsumexp of the row, its
+    top 5 (token, logit) and its first 8 logits; `full` adds every token logit [B, R, V] (keep those small)."""
     batch = pad(seqs)
     if positions is not None:
         batch["positions"] = torch.tensor(positions)
+    L = batch["input_ids"].shape[1]
+    rows = torch.tensor(rows if rows is not None else [list(range(L))] * len(seqs))
     with torch.no_grad():
-        tok, stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"])
-    rows = []
+        tok, stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"], rows)
+    summaries = []
     for b, s in enumerate(seqs):
-        for i in range(len(s)):
-            top = tok[b, i].topk(5)
-            rows.append(dict(b=b, row=i, logsumexp=round(float(tok[b, i].logsumexp(-1)), 6), first8=r6(tok[b, i, :8]),
-                             top5=[[int(t), round(float(v), 6)] for v, t in zip(top.values, top.indices)]))
+        for j, i in enumerate(rows[b].tolist()):
+            if i >= len(s):  # a padding position: its logits mean nothing
+                continue
+            top = tok[b, j].topk(5)
+            summaries.append(dict(b=b, j=j, row=i, logsumexp=round(float(tok[b, j].logsumexp(-1)), 6),
+                                  first8=r6(tok[b, j, :8]), top5=[[int(t), round(float(v), 6)] for v, t in zip(top.values, top.indices)]))
     case = dict(dims=list(batch["input_ids"].shape), input_ids=batch["input_ids"].flatten().tolist(),
                 positions=batch["positions"].flatten().tolist(), attention_mask=batch["attention_mask"].flatten().tolist(),
-                stop_logits=r6(stop), rows=rows)
+                rows_dims=list(rows.shape), rows_input=rows.flatten().tolist(), stop_logits=r6(stop), rows=summaries)
     if full:
         case["token_logits"] = r6(tok)
     return case
@@ -225,6 +239,8 @@ def cmd_golden(args):
     forward = [
         forward_case(model, [[CLS, BOS, *a[:3]]], full=True),
         forward_case(model, [[CLS, BOS, *a], [CLS, 7, 8, BOS, *sents[1][:4]], [CLS, BOS]]),  # padded batch
+        # only some rows, in any order, repeated, padded with row 0: what the engine asks for
+        forward_case(model, [[CLS, BOS, *a], [CLS, BOS, *sents[1]]], rows=[[4, 1, 2, 4], [len(sents[1]) + 1, 3, 0, 0]]),
         forward_case(model, [[CLS, BOS, *sents[2]]], positions=[list(range(100, 102 + len(sents[2])))]),
     ]
     s1 = sents[1]

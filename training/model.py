@@ -114,9 +114,11 @@ class Transformer(nn.Module):
     def n_params(self):
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, input_ids, positions, attention_mask):
+    def forward(self, input_ids, positions, attention_mask, rows=None):
         """input_ids, positions, attention_mask: int [B, L] (mask 1 = real token).
-        Returns token_logits [B, L, V] and stop_logits [B, 2] (from row 0, the CLS state)."""
+        Returns token_logits [B, L, V] and stop_logits [B, 2] (from row 0, the CLS state). With rows (int [B, R],
+        indices into L) token_logits are only those rows' [B, R, V]: an app asks only for the gaps it may insert
+        at, which saves most of the vocabulary head."""
         L = input_ids.shape[1]
         mask = attention_mask.bool()[:, None, None, :]  # keys
         if self.cfg.causal:
@@ -126,7 +128,8 @@ class Transformer(nn.Module):
         for block in self.blocks:
             x, _ = block(x, cos, sin, mask)
         x = self.ln_f(x)
-        return self.head(x), self.stop_head(x[:, 0])
+        picked = x if rows is None else torch.gather(x, 1, rows[:, :, None].expand(-1, -1, x.shape[-1]))
+        return self.head(picked), self.stop_head(x[:, 0])
 
     def decode(self, input_ids, positions, attention_mask, past):
         """AR incremental step with a key/value cache (causal models only).

@@ -70,10 +70,18 @@ def test_onnx_matches_pytorch(tmp_path, causal):
     cases, runs = [], []
     for _ in range(6):
         ids, pos, mask = random_inputs(rng)
+        inputs = {"input_ids": tensor(ids), "positions": tensor(pos), "attention_mask": tensor(mask)}
+        rows = None
+        if not causal:  # the ILM graph returns the asked rows only (any order, repeats allowed)
+            rows = torch.as_tensor(rng.integers(0, ids.shape[1], size=(ids.shape[0], int(rng.integers(1, 6)))))
+            inputs["rows"] = tensor(rows)
         with torch.no_grad():
-            cases.append([t.numpy() for t in model(ids, pos, mask)])
-        runs.append({"model": str(tmp_path / "model.onnx"),
-                     "inputs": {"input_ids": tensor(ids), "positions": tensor(pos), "attention_mask": tensor(mask)}})
+            tok, stop = model(ids, pos, mask, rows)
+            if rows is not None:  # the same as picking those rows from the full output
+                full = model(ids, pos, mask)[0]
+                assert torch.allclose(tok, torch.stack([full[b, rows[b]] for b in range(len(rows))]), atol=1e-5)
+        cases.append([tok.numpy(), stop.numpy()])
+        runs.append({"model": str(tmp_path / "model.onnx"), "inputs": inputs})
     for (tok, stop), out in zip(cases, run_node(tmp_path, runs)):
         assert out["token_logits"].shape == tok.shape and out["stop_logits"].shape == stop.shape
         assert np.abs(out["token_logits"] - tok).max() <= 1e-4 and np.abs(out["stop_logits"] - stop).max() <= 1e-4
@@ -110,15 +118,17 @@ def test_committed_golden_fixture_runs_in_onnxruntime(tmp_path):
     with open(os.path.join(folder, "model.json")) as f:
         assert json.load(f)["onnx_sha256"] == golden["onnx_sha256"]
     runs = [{"model": os.path.join(folder, "model.onnx"),
-             "inputs": {k: {"dims": c["dims"], "dtype": "int64", "data": c[k]}
-                        for k in ("input_ids", "positions", "attention_mask")}} for c in golden["forward"]]
+             "inputs": {**{k: {"dims": c["dims"], "dtype": "int64", "data": c[k]}
+                           for k in ("input_ids", "positions", "attention_mask")},
+                        "rows": {"dims": c["rows_dims"], "dtype": "int64", "data": c["rows_input"]}}}
+            for c in golden["forward"]]
     for case, out in zip(golden["forward"], run_node(tmp_path, runs)):
         tok = out["token_logits"]
         assert np.abs(out["stop_logits"].flatten() - case["stop_logits"]).max() <= 1e-4
         if "token_logits" in case:
             assert np.abs(tok.flatten() - case["token_logits"]).max() <= 1e-4
         for r in case["rows"]:
-            row = tok[r["b"], r["row"]]
+            row = tok[r["b"], r["j"]]
             assert abs(np.logaddexp.reduce(row.astype(np.float64)) - r["logsumexp"]) <= 1e-4
             assert np.abs(row[:8] - r["first8"]).max() <= 1e-4
             assert [t for t, _ in r["top5"]] == np.argsort(-row, kind="stable")[:5].tolist()

@@ -138,7 +138,7 @@ describe('constraints and controls', () => {
     const counting: ForwardModel = {
       tokenizer: model.tokenizer,
       card: model.card,
-      forward: (s) => (calls++, model.forward(s))
+      forward: (s, r) => (calls++, model.forward(s, r))
     }
     const options = { seed: 42, temperature: 1, topP: 0.95, maxTokens: 8, alternatives: 3 }
     const a = await run(sentence({ kind: 'gap', gap: { id: 'g' } }), options, counting)
@@ -208,7 +208,7 @@ describe('constraints and controls', () => {
     const counting: ForwardModel = {
       tokenizer: model.tokenizer,
       card: model.card,
-      forward: (s) => (calls++, model.forward(s))
+      forward: (s, r) => (calls++, model.forward(s, r))
     }
     // Four gaps of two tokens: the first pass fills one slot in each, the second the rest.
     const gaps: Segment[] = ['Once', ' upon', ' a time', ' a fox', '.'].flatMap((text, i) =>
@@ -232,7 +232,7 @@ describe('long documents', () => {
     const windowed: ForwardModel = {
       tokenizer: model.tokenizer,
       card: model.card,
-      forward: (s) => (lengths.push(...s.map((x) => x.length)), model.forward(s))
+      forward: (s, r) => (lengths.push(...s.map((x) => x.length)), model.forward(s, r))
     }
     const far = 'The old clock in the hall struck midnight. '.repeat(12)
     const segments: Segment[] = [

@@ -8,11 +8,11 @@ import type { TextTokenizer } from './tokenizer'
 import type { ForwardOutput } from './model'
 import type { FilledAlternative, InsertionEventData } from '../../shared/contract'
 
-/** What the loop needs from a model: a batched forward pass and its limits. */
+/** What the loop needs from a model: a batched forward pass (token logits of the asked rows) and its limits. */
 export interface ForwardModel {
   readonly tokenizer: TextTokenizer
   readonly card: { maxLength: number }
-  forward(sequences: readonly (readonly number[])[]): Promise<ForwardOutput>
+  forward(sequences: readonly (readonly number[])[], rows: readonly (readonly number[])[]): Promise<ForwardOutput>
 }
 
 export interface FillOptions extends Partial<SamplingOptions> {
@@ -239,8 +239,17 @@ export async function* fill(
   const alts = Array.from({ length: count }, (_, a) => new Alternative(parts, (options.seed ?? 0) * 1000003 + a))
   let constraints: Resolved | null = null
 
-  // Runs one forward pass for the live alternatives and hands each its rows.
-  async function forwardAll(live: Alternative[]) {
+  /** Claims on the slot behind model row r (r >= 1; row 1 is BOS) inside a window. */
+  const claimsOf = (layout: Layout, window: Window, row: number): Claim[] => {
+    const j = window.from + row - 2
+    return j < 0 ? layout.start : (layout.after[j] ?? [])
+  }
+
+  /**
+   * Runs one forward pass for the live alternatives. The model computes token logits only for the rows whose
+   * slot some gap passing `wanted` claims; each view's `offsetOf(row)` finds a row's logits (-1: not asked).
+   */
+  async function forwardAll(live: Alternative[], wanted: (alt: Alternative, window: Window, gap: number) => boolean) {
     const views = live.map((alt) => {
       const layout = alt.layout()
       const window = chooseWindow(alt, layout, gaps, maxBody)
@@ -249,18 +258,32 @@ export async function* fill(
     const ready = views.filter((v) => v.window !== null)
     for (const v of views) if (!v.window) v.alt.stopReason ??= 'stop'
     if (ready.length === 0) return []
+    const rowLists = ready.map(({ alt, layout, window }) => {
+      const rows: number[] = []
+      for (let row = 1; row < window!.to - window!.from + 2; row++) {
+        if (claimsOf(layout, window!, row).some((c) => wanted(alt, window!, c.gap))) rows.push(row)
+      }
+      return rows
+    })
     const out = await model.forward(
-      ready.map(({ layout, window }) => [cls, bos, ...layout.tokens.slice(window!.from, window!.to)])
+      ready.map(({ layout, window }) => [cls, bos, ...layout.tokens.slice(window!.from, window!.to)]),
+      rowLists
     )
+    const asked = Math.max(1, ...rowLists.map((r) => r.length))
+    if (out.rows !== asked) throw new Error(`The model returned ${out.rows} rows per sequence; ${asked} were asked`)
     constraints ??= resolveConstraints(tokenizer, gaps, options.allowPartialTokens ?? false, out.vocab)
-    return ready.map((v, b) => ({ ...v, window: v.window!, out, b }))
+    return ready.map((v, b) => {
+      const window = v.window!
+      const slot = new Int32Array(window.to - window.from + 2).fill(-1)
+      rowLists[b]!.forEach((row, j) => (slot[row] = j))
+      const offsetOf = (row: number) => (slot[row]! < 0 ? -1 : (b * out.rows + slot[row]!) * out.vocab)
+      return { ...v, window, out, b, offsetOf }
+    })
   }
 
-  /** Claims on the slot behind model row r (r >= 1; row 1 is BOS) inside a window. */
-  const claimsOf = (layout: Layout, window: Window, row: number): Claim[] => {
-    const j = window.from + row - 2
-    return j < 0 ? layout.start : (layout.after[j] ?? [])
-  }
+  /** A gap the growth phase may still insert into: in the window, not full. */
+  const growing = (alt: Alternative, window: Window, g: number) =>
+    window.active.has(g) && alt.gapTokens(g) < capacity[g]!
 
   function emit(
     alt: Alternative,
@@ -296,15 +319,16 @@ export async function* fill(
   const requiredOrder = gaps.flatMap((gap, g) => (gap.include ?? []).map(() => g))
   for (let r = 0; r < requiredOrder.length; r++) {
     if (options.signal?.aborted) break
-    for (const view of await forwardAll(alts)) {
-      const { alt, layout, window, out, b } = view
+    const gapOfWord = requiredOrder[r]!
+    for (const view of await forwardAll(alts, (_alt, _window, g) => g === gapOfWord)) {
+      const { alt, layout, window, out, b, offsetOf } = view
       const need = constraints!.required[r]!
       let best: { row: number; claim: Claim; variant: Item; score: number } | null = null
       for (let row = 1; row < window.to - window.from + 2; row++) {
         const claim = claimsOf(layout, window, row).find((c) => c.gap === need.gap)
         if (!claim) continue
         for (const variant of need.variants) {
-          const score = out.tokenLogits[(b * out.length + row) * out.vocab + variant.ids[0]!]!
+          const score = out.tokenLogits[offsetOf(row) + variant.ids[0]!]!
           if (!best || score > best.score) best = { row, claim, variant, score }
         }
       }
@@ -333,8 +357,8 @@ export async function* fill(
       for (const alt of live) alt.stopReason = 'aborted'
       break
     }
-    for (const view of await forwardAll(live)) {
-      const { alt, layout, window, out, b } = view
+    for (const view of await forwardAll(live, growing)) {
+      const { alt, layout, window, out, b, offsetOf } = view
       const a = alts.indexOf(alt)
       const stopProb = stopProbOf(out, b)
       const underMin = [...window.active].filter((g) => alt.gapTokens(g) < (gaps[g]!.min ?? 0))
@@ -349,13 +373,10 @@ export async function* fill(
         continue
       }
       const eligible = (g: number) =>
-        window.active.has(g) &&
-        alt.gapTokens(g) < capacity[g]! &&
-        (underMin.length === 0 || stopProb < stopThreshold || underMin.includes(g))
+        growing(alt, window, g) && (underMin.length === 0 || stopProb < stopThreshold || underMin.includes(g))
       const rows = window.to - window.from + 2
       const marginals = new Float64Array(rows).fill(-Infinity)
       const rowClaim: (Claim | null)[] = new Array(rows).fill(null)
-      const offsetOf = (row: number) => (b * out.length + row) * out.vocab
       for (let row = 1; row < rows; row++) {
         const claim = claimsOf(layout, window, row).find((c) => eligible(c.gap))
         if (!claim) continue

@@ -8,6 +8,8 @@ export const TINY = resolve('src/core/testdata/tiny-ilm')
 
 interface GoldenRow {
   b: number
+  /** Index in the sequence's row request. */
+  j: number
   row: number
   logsumexp: number
   first8: number[]
@@ -18,6 +20,8 @@ interface GoldenForward {
   input_ids: number[]
   positions: number[]
   attention_mask: number[]
+  rows_dims: [number, number]
+  rows_input: number[]
   stop_logits: number[]
   rows: GoldenRow[]
 }
@@ -40,11 +44,13 @@ describe('IlmModel on the golden tiny model', () => {
         length,
         inputIds: f.input_ids,
         positions: f.positions,
-        attentionMask: f.attention_mask
+        attentionMask: f.attention_mask,
+        rows: f.rows_input,
+        rowCount: f.rows_dims[1]
       })
       f.stop_logits.forEach((v, i) => expect(Math.abs(out.stopLogits[i]! - v)).toBeLessThanOrEqual(1e-4))
       for (const r of f.rows) {
-        const offset = (r.b * length + r.row) * out.vocab
+        const offset = (r.b * out.rows + r.j) * out.vocab
         r.first8.forEach((v, i) => expect(Math.abs(out.tokenLogits[offset + i]! - v)).toBeLessThanOrEqual(1e-4))
         for (const [id, v] of r.top5) expect(Math.abs(out.tokenLogits[offset + id]! - v)).toBeLessThanOrEqual(1e-4)
         const row = out.tokenLogits.subarray(offset, offset + out.vocab)

@@ -21,9 +21,10 @@ export class ModelLoadError extends Error {}
 
 export interface ForwardOutput {
   batch: number
-  length: number
+  /** Rows returned per sequence: the longest request (shorter ones are padded with row 0). */
+  rows: number
   vocab: number
-  /** [batch, length, vocab] row-major. */
+  /** [batch, rows, vocab] row-major: each sequence's requested rows, in the order asked. */
   tokenLogits: Float32Array
   /** [batch, 2]; index 0 = "text complete". */
   stopLogits: Float32Array
@@ -150,7 +151,7 @@ export class IlmModel {
   }
 
   private checkOutputs(): void {
-    const need = ['input_ids', 'positions', 'attention_mask']
+    const need = ['input_ids', 'positions', 'attention_mask', 'rows']
     const missing = need.filter((name) => !this.session.inputNames.includes(name))
     if (
       missing.length > 0 ||
@@ -158,17 +159,28 @@ export class IlmModel {
       !this.session.outputNames.includes('stop_logits')
     ) {
       throw new ModelLoadError(
-        `model.onnx in ${this.dir} is not an Inlay ILM graph (inputs ${this.session.inputNames.join(', ')})`
+        `model.onnx in ${this.dir} is not an Inlay ILM graph of this version (inputs ${this.session.inputNames.join(', ')}; ` +
+          'expected input_ids, positions, attention_mask, rows): export it again with training/export.py model'
       )
     }
   }
 
-  /** One forward pass over a batch of token sequences (each `[CLS] …`), right-padded; positions 0..n-1. */
-  async forward(sequences: readonly (readonly number[])[]): Promise<ForwardOutput> {
+  /**
+   * One forward pass over a batch of token sequences (each `[CLS] …`), right-padded; positions 0..n-1. `rows`:
+   * the positions whose token logits are wanted per sequence (default: all). Asking only for the rows a fill
+   * may insert at skips most of the vocabulary head.
+   */
+  async forward(
+    sequences: readonly (readonly number[])[],
+    rows: readonly (readonly number[])[] = sequences.map((s) => s.map((_, i) => i))
+  ): Promise<ForwardOutput> {
     const batch = sequences.length
     const length = Math.max(...sequences.map((s) => s.length))
     if (length > this.card.maxLength)
       throw new Error(`Sequence of ${length} tokens exceeds the model's ${this.card.maxLength}`)
+    const rowCount = Math.max(1, ...rows.map((r) => r.length))
+    const rowIds = new Array<number>(batch * rowCount).fill(0)
+    rows.forEach((r, b) => r.forEach((row, j) => (rowIds[b * rowCount + j] = row)))
     const inputIds = new Array<number>(batch * length).fill(this.tokenizer.special.pad)
     const positions = new Array<number>(batch * length).fill(0)
     const attentionMask = new Array<number>(batch * length).fill(0)
@@ -179,7 +191,7 @@ export class IlmModel {
         attentionMask[b * length + i] = 1
       })
     })
-    return this.run({ batch, length, inputIds, positions, attentionMask })
+    return this.run({ batch, length, inputIds, positions, attentionMask, rowCount, rows: rowIds })
   }
 
   /** The raw graph: flat [batch * length] inputs exactly as the ONNX contract names them. */
@@ -189,18 +201,22 @@ export class IlmModel {
     inputIds: number[]
     positions: number[]
     attentionMask: number[]
+    /** [batch * rowCount] positions whose token logits are returned. */
+    rows: number[]
+    rowCount: number
   }): Promise<ForwardOutput> {
-    const { batch, length } = input
-    const dims = [batch, length]
-    const tensor = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims)
+    const { batch, length, rowCount } = input
+    const tensor = (values: number[], dims: number[]) =>
+      new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims)
     const out = await this.session.run({
-      input_ids: tensor(input.inputIds),
-      positions: tensor(input.positions),
-      attention_mask: tensor(input.attentionMask)
+      input_ids: tensor(input.inputIds, [batch, length]),
+      positions: tensor(input.positions, [batch, length]),
+      attention_mask: tensor(input.attentionMask, [batch, length]),
+      rows: tensor(input.rows, [batch, rowCount])
     })
     const tokenLogits = out['token_logits']!.data as Float32Array
     const stopLogits = out['stop_logits']!.data as Float32Array
-    return { batch, length, vocab: tokenLogits.length / (batch * length), tokenLogits, stopLogits }
+    return { batch, rows: rowCount, vocab: tokenLogits.length / (batch * rowCount), tokenLogits, stopLogits }
   }
 
   async dispose(): Promise<void> {
