@@ -8,8 +8,8 @@
     /usr/bin/python3 $E all     --ilm ... --ar ... --evaluator ... --out training/results/story_eval.md
 
 Each subcommand stores its section (with the exact command line, the checkpoints and the timings) in the JSON
-next to --out (story_eval.md -> story_eval.json), keeping the other sections already there, and rewrites the
-whole Markdown from that JSON.
+next to --out (story_eval.md -> story_eval.json), keeping the other sections there when it writes (so subcommands
+may run side by side, one per core), and rewrites the whole Markdown from that JSON.
 
 heldout  ILM loss (token + stop, per example; the training curve's number) of --ilm and next-token NLL of --ar on
          the same held-out windows: train.StoryTask.val_examples() with the ILM's max_len and mix and
@@ -812,6 +812,11 @@ def main(argv=None):
                    evaluator=infos.get("evaluator", {}).get("path") if c != "heldout" else None, result=result)
         if c in ("infill", "samples"):
             sec["candidates"] = candidates
+        if os.path.exists(jp):  # sections another run wrote meanwhile (subcommands may run side by side)
+            with open(jp) as f:
+                current = json.load(f)
+            if current.get("format_version") == FORMAT_VERSION:
+                report = current
         report["sections"][c] = sec
         with open(jp + ".tmp", "w") as f:
             json.dump(report, f, indent=1, ensure_ascii=False)
