@@ -23,6 +23,8 @@ infill   --n-passages held-out passages (see find_passages / choose_passages), o
          new sentence or contains a line break is dropped); the suffix follows unchanged.
          Each completed passage is scored by per-token NLL under --evaluator (an AR checkpoint):
          ΔNLL_gt = (NLL(completed) - NLL(original)) / NLL(original), in %.
+stop     P(complete) of the ILM's stop head on the infill passages whole and with their sentence removed, and
+         the AUC between the two (does the head know when a text is complete?).
 samples  10 unconditional ILM samples (empty body, top-p 0.9, seeds 0..9, <= 200 insertions), with --ar as many AR
          samples of --sample-tokens tokens, their repetition (repeated 4-grams, distinct tokens) against held-out
          passages, and the first 10 infills of the infill set (same seeds as `infill`, so the same fills).
@@ -45,7 +47,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from objective import BOS, CLS, SPECIAL_IDS, ARCollator, frame  # noqa: E402
+from objective import BOS, CLS, SPECIAL_IDS, ARCollator, frame, pad, to_device  # noqa: E402
 from predictor import generate, pick  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -508,6 +510,33 @@ def repetition_stats(texts, n=4):
                 mean_length=float(np.mean([len(t) for t in texts])))
 
 
+@torch.no_grad()
+def cmd_stop(args, models, passages):
+    """Does the stop head know a complete text? P(complete) on each whole passage and on the same passage with its
+    sentence removed; AUC = P(a whole passage scores higher than a cut one), 0.5 = no better than chance."""
+    ilm = models.get("ilm")
+    if ilm is None:
+        raise SystemExit("stop needs --ilm")
+    model = ilm[0]
+    device = next(model.parameters()).device
+
+    def p_complete(bodies):
+        batch = to_device(pad([frame([], [int(t) for t in b])[0] for b in bodies]), device)
+        _, stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"])
+        return torch.softmax(stop.float(), -1)[:, 0].cpu().numpy()
+
+    whole, cut = [], []
+    for k in range(0, len(passages), 16):
+        chunk = passages[k:k + 16]
+        whole += p_complete([p["prefix"] + p["original"] + p["suffix"] for p in chunk]).tolist()
+        cut += p_complete([p["prefix"] + p["suffix"] for p in chunk]).tolist()
+    w, c = np.array(whole), np.array(cut)
+    auc = float((w[:, None] > c[None, :]).mean() + 0.5 * (w[:, None] == c[None, :]).mean())
+    thresholds = {str(t): dict(whole=float((w >= t).mean()), cut=float((c >= t).mean())) for t in (0.1, 0.5, 0.9)}
+    return dict(n_passages=len(passages), whole=summarize([dict(x=x) for x in whole], "x"),
+                cut=summarize([dict(x=x) for x in cut], "x"), auc=auc, share_at_or_above=thresholds)
+
+
 def cmd_samples(args, models, passages):
     tt = models["_tt"]
     ilm, ar, ev = models.get("ilm"), models.get("ar"), models.get("evaluator")
@@ -701,7 +730,22 @@ def md_samples(sec):
     return lines
 
 
-SECTIONS = [("heldout", md_heldout), ("infill", md_infill), ("samples", md_samples)]
+def md_stop(sec):
+    r = sec["result"]
+    lines = ["## Stop head: does it know a complete text?", ""] + section_header(sec)
+    lines += [f"P(complete) from the ILM's stop head on the {r['n_passages']} infill passages whole, and on the same "
+              "passages with their sentence removed (what a fill starts from). AUC = the chance that a whole passage "
+              "scores higher than a cut one (0.5 = chance).", "",
+              "| passages | P(complete) mean | median | ≥ 0.1 | ≥ 0.5 | ≥ 0.9 |", "|---|---|---|---|---|---|"]
+    for key, name in (("whole", "whole"), ("cut", "sentence removed")):
+        t = r["share_at_or_above"]
+        lines.append(f"| {name} | {r[key]['mean']:.4f} | {r[key]['median']:.4f} | "
+                     + " | ".join(f"{100 * t[x][key]:.0f}%" for x in ("0.1", "0.5", "0.9")) + " |")
+    lines += ["", f"AUC {r['auc']:.3f}.", ""]
+    return lines
+
+
+SECTIONS = [("heldout", md_heldout), ("infill", md_infill), ("stop", md_stop), ("samples", md_samples)]
 
 
 def write_report(out_md, report):
@@ -728,7 +772,8 @@ def parse_args(argv=None):
     for name, help_ in (("heldout", "held-out ILM loss and AR next-token loss on the same windows"),
                         ("infill", "one-sentence infilling, ΔNLL_gt under an evaluator"),
                         ("samples", "unconditional samples and the first infills, as text"),
-                        ("all", "heldout, infill and samples")):
+                        ("stop", "the stop head on whole vs sentence-removed infill passages"),
+                        ("all", "heldout, infill, stop and samples")):
         s = sub.add_parser(name, help=help_)
         s.add_argument("--ilm", help="ILM checkpoint (train.py ckpt.pt)")
         s.add_argument("--ar", help="same-size AR checkpoint (baseline)")
@@ -781,9 +826,9 @@ def main(argv=None):
         raise SystemExit("give at least one checkpoint")
     from tokenizer import Tokenizer
     models["_tt"] = TokenText(Tokenizer.from_file(resolve(args.tokenizer or base["tokenizer"])))
-    cmds = ["heldout", "infill", "samples"] if args.cmd == "all" else [args.cmd]
+    cmds = ["heldout", "infill", "stop", "samples"] if args.cmd == "all" else [args.cmd]
     passages = candidates = None
-    if {"infill", "samples"} & set(cmds):
+    if {"infill", "samples", "stop"} & set(cmds):
         mix = base["mix"] or {}
         passages, candidates = choose_passages(default_data(base, args), mix, models["_tt"], args.n_passages, args.seed,
                                                *args.passage_tokens, *args.removed_tokens)
@@ -803,6 +848,9 @@ def main(argv=None):
         elif c == "infill":
             result = cmd_infill(args, models, passages)
             used = infos
+        elif c == "stop":
+            result = cmd_stop(args, models, passages)
+            used = {k: v for k, v in infos.items() if k == "ilm"}
         else:
             result = cmd_samples(args, models, passages)
             used = infos
@@ -810,7 +858,7 @@ def main(argv=None):
                    cpu_s=round(time.process_time() - c0, 1), threads=args.threads,
                    args={k: v for k, v in vars(args).items() if k not in ("cmd",)}, checkpoints=used,
                    evaluator=infos.get("evaluator", {}).get("path") if c != "heldout" else None, result=result)
-        if c in ("infill", "samples"):
+        if c in ("infill", "samples", "stop"):
             sec["candidates"] = candidates
         if os.path.exists(jp):  # sections another run wrote meanwhile (subcommands may run side by side)
             with open(jp) as f:

@@ -206,6 +206,13 @@ def eval_section(ev, meta, results_md):
                          f"| {e['filled_len']['mean']:.1f} / {r['original_len']['mean']:.1f} | "
                          f"{'–' if sh is None else f'{100 * sh:.0f}%'} |")
         lines.append("")
+    if "stop" in s:
+        sec = s["stop"]
+        r = sec["result"]
+        lines += ["### Stop head", "", f"`{sec['command']}`", "",
+                  f"P(complete) on the {r['n_passages']} infill passages whole: mean {r['whole']['mean']:.4f}, "
+                  f"{100 * r['share_at_or_above']['0.9']['whole']:.0f}% at or above 0.9; with their sentence removed: mean "
+                  f"{r['cut']['mean']:.4f}. AUC whole vs removed {r['auc']:.3f} (0.5 = chance).", ""]
     if "samples" in s:
         sec = s["samples"]
         r = sec["result"]
@@ -279,8 +286,17 @@ def weaknesses_section(ev):
     line = ("- **Length control.** How much the model writes into a gap is decided only by its stop head; there is no "
             "length target, and the app's caps cut long fills.")
     for m, e in ilm.items():
+        if "_k" in m:  # the parallel-insertion variants stop (or not) like their one-at-a-time decode
+            continue
         line += (f" On one-sentence infills ({e['decode']}) it wrote {e['fill_over_original']:.2f}× the removed length "
                  f"on average and stopped by itself in {100 * e['stopped_by_stop_head']:.0f}% of gaps.")
+    stop = s.get("stop", {}).get("result")
+    if stop:
+        line += (f" The stop head does not tell a complete text from an incomplete one (P(complete) on whole held-out "
+                 f"passages {stop['whole']['mean']:.3f} on average, on the same passages with a sentence removed "
+                 f"{stop['cut']['mean']:.3f}; AUC {stop['auc']:.2f}): training draws the number of dropped tokens "
+                 "uniformly from 0 to the window's length, so a complete window is about 1 example in 250 and the head "
+                 "learned that base rate. Until a model trained with more complete windows ships, give gaps a maximum.")
     lines.append(line)
     line = ("- **Repetition.** Small models repeat words and phrases, more so with greedy decoding; top-p sampling "
             "reduces but does not remove it.")

@@ -195,7 +195,10 @@ def test_all_outputs(setup, report):
     out, report = report
     data = json.loads(out.with_suffix(".json").read_text())
     assert data == json.loads(json.dumps(report, ensure_ascii=False))
-    assert set(data["sections"]) == {"heldout", "infill", "samples"}
+    assert set(data["sections"]) == {"heldout", "infill", "stop", "samples"}
+    st = data["sections"]["stop"]["result"]
+    assert st["n_passages"] == 6 and 0 <= st["auc"] <= 1 and 0 <= st["whole"]["mean"] <= 1
+    assert set(st["share_at_or_above"]) == {"0.1", "0.5", "0.9"}
     for name, sec in data["sections"].items():
         assert {"command", "started", "wall_s", "cpu_s", "args", "checkpoints", "result"} <= set(sec)
         assert sec["command"].startswith("/usr/bin/python3 training/evaluate_story.py all --ilm")
@@ -233,13 +236,13 @@ def test_all_outputs(setup, report):
         assert it["index"] == row["index"] and it["original"] == row["original"]
         assert it["ilm_fill"] == row["ilm_top_p"]["text"] and it["ar_fill"] == row["ar_top_p"]["text"]
     md = out.read_text()
-    for title in ("## Held-out loss", "## One-sentence infilling (ΔNLL_gt)", "## Samples (uncurated)"):
+    for title in ("## Held-out loss", "## One-sentence infilling (ΔNLL_gt)", "## Stop head", "## Samples (uncurated)"):
         assert title in md
     assert "ΔNLL_gt mean" in md and "/usr/bin/python3 training/evaluate_story.py all" in md
     # one section at a time keeps the others
     ev.main(["heldout", "--ilm", c["ilm"], "--out", str(out)])
     data2 = json.loads(out.with_suffix(".json").read_text())
-    assert set(data2["sections"]) == {"heldout", "infill", "samples"} and "ar" not in data2["sections"]["heldout"]["result"]
+    assert set(data2["sections"]) == {"heldout", "infill", "stop", "samples"} and "ar" not in data2["sections"]["heldout"]["result"]
 
 
 def test_model_card(setup, report, tmp_path):
@@ -266,7 +269,7 @@ def test_model_card(setup, report, tmp_path):
     assert "| 300 | 3.00M | 9.2000 |" in text and "(+0.100 per million tokens): still falling" in text
     for h in ("## Intended use", "## Data", "## Architecture", "## Training", "## Evaluation", "## Latency",
               "## Known weaknesses", "Register mix", "Length control", "Repetition", "![training curve", "ΔNLL_gt mean",
-              "/usr/bin/python3 training/evaluate_story.py all", "**To fill**"):
+              "/usr/bin/python3 training/evaluate_story.py all", "**To fill**", "### Stop head", "AUC whole vs removed"):
         assert h in text, h
     assert (d / "curve.png").exists() and "Warning" not in text
     bench = tmp_path / "bench.json"
