@@ -85,11 +85,16 @@ def to_device(batch, device):
 class ILMCollator:
     """examples -> list of micro-batches (dicts of tensors). Each example gets its own random drop."""
 
-    def __init__(self, micro_tokens=1024, sort=True, device=None):
+    def __init__(self, micro_tokens=1024, sort=True, device=None, complete_frac=0.0):
         self.micro_tokens, self.sort, self.device = micro_tokens, sort, device
+        # n ~ U{0..L} makes a complete window (n = 0, the stop head's only positive) ~1/L of the examples: too rare
+        # for the head to learn. complete_frac of the examples are left complete on purpose.
+        self.complete_frac = complete_frac
 
     def __call__(self, examples, rng):
-        return self.collate([ilm_drop(p, b, rng) for p, b in examples])
+        def n_drop():
+            return 0 if self.complete_frac and rng.random() < self.complete_frac else None
+        return self.collate([ilm_drop(p, b, rng, n_drop()) for p, b in examples])
 
     def collate(self, items):
         """ilm_drop outputs -> micro-batches."""

@@ -79,6 +79,23 @@ def test_n_is_uniform_over_0_to_len():
     assert counts.min() > 850 and counts.max() < 1150  # 1000 expected each
 
 
+def test_complete_frac_leaves_that_share_of_examples_complete():
+    rng = np.random.default_rng(0)
+    examples = [([], list(range(5, 45)))] * 2000
+    items = []
+    collate = ILMCollator(complete_frac=0.25)
+    collate.collate = lambda its: items.extend(its)  # look at the drops, not the batches
+    collate(examples, rng)
+    complete = np.mean([it["n"] == 0 for it in items])
+    assert abs(complete - (0.25 + 0.75 / 41)) < 0.03  # on purpose, plus U{0..40} drawing 0
+    # at 0 the random stream is the plain objective's: the same drops as ilm_drop alone
+    plain, seen = ILMCollator(), []
+    plain.collate = lambda its: seen.extend(it["n"] for it in its)
+    plain(examples[:50], np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    assert seen == [ilm_drop(p, b, rng)["n"] for p, b in examples[:50]]
+
+
 def test_loss_matches_dense_bruteforce():
     rng = np.random.default_rng(2)
     V = 13

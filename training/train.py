@@ -122,6 +122,8 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--stop-weight", type=float, default=1.0)
+    p.add_argument("--complete-frac", type=float, default=0.0,
+                   help="ILM: share of examples left complete (no drop), the stop head's positives")
     p.add_argument("--time-budget-min", type=float, default=0, help="total training time incl. resumed runs")
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--max-tokens", type=float, default=0,
@@ -302,7 +304,8 @@ def main(argv=None):
         model = torch.compile(model, dynamic=True)
     if ddp:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    collator = (ILMCollator if args.objective == "ilm" else ARCollator)(args.micro_tokens, not args.no_group, device)
+    collator = (ILMCollator(args.micro_tokens, not args.no_group, device, args.complete_frac) if args.objective == "ilm"
+                else ARCollator(args.micro_tokens, not args.no_group, device))
     per_rank = (args.batch_size or max(1, args.tokens_per_batch // (cfg.max_len - 2))) // world
     val_sets = task.val_examples()
     log(f"{args.objective} model {raw.n_params():,} params {asdict(cfg)}; {per_rank * world} examples/step "
