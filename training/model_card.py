@@ -154,6 +154,11 @@ def curve_lines(curve, shown=8):
     return lines
 
 
+def heading(title, sec):
+    """A subsection's title and the command that produced its numbers."""
+    return [f"### {title}", "", f"`{sec['command']}`", ""]
+
+
 def eval_section(ev, meta, results_md):
     if not ev:
         return "Not evaluated yet: run `training/evaluate_story.py all` (see training/README.md)."
@@ -172,7 +177,7 @@ def eval_section(ev, meta, results_md):
         sec = s["heldout"]
         r = sec["result"]
         ar = sec["checkpoints"].get("ar")
-        lines += ["### Held-out loss", "", f"`{sec['command']}`", "",
+        lines += heading("Held-out loss", sec) + [
                   f"The same {r['window_tokens']}-token windows of the held-out documents "
                   f"({', '.join(f'{k} {v}' for k, v in r['windows'].items())}) for the ILM and for the same-size AR "
                   f"baseline" + (f" (`{ar['path']}`, {ar['parameters']:,} parameters, {ar['steps']:,} steps, "
@@ -187,7 +192,7 @@ def eval_section(ev, meta, results_md):
         sec = s["infill"]
         r, a = sec["result"], sec["args"]
         evl = sec["checkpoints"].get("evaluator")
-        lines += ["### One-sentence infilling", "", f"`{sec['command']}`", "",
+        lines += heading("One-sentence infilling", sec) + [
                   f"{r['n_passages']} held-out passages of {a['passage_tokens'][0]}–{a['passage_tokens'][1]} tokens "
                   f"({', '.join(f'{k} {v}' for k, v in r['by_source'].items())}), one interior sentence removed "
                   f"(mean {r['original_len']['mean']:.1f} tokens) and filled. Each completed passage is scored by per-token "
@@ -209,14 +214,14 @@ def eval_section(ev, meta, results_md):
     if "stop" in s:
         sec = s["stop"]
         r = sec["result"]
-        lines += ["### Stop head", "", f"`{sec['command']}`", "",
+        lines += heading("Stop head", sec) + [
                   f"P(complete) on the {r['n_passages']} infill passages whole: mean {r['whole']['mean']:.4f}, "
                   f"{100 * r['share_at_or_above']['0.9']['whole']:.0f}% at or above 0.9; with their sentence removed: mean "
                   f"{r['cut']['mean']:.4f}. AUC whole vs removed {r['auc']:.3f} (0.5 = chance).", ""]
     if "samples" in s:
         sec = s["samples"]
         r = sec["result"]
-        lines += ["### Samples (uncurated)", "", f"`{sec['command']}`", "",
+        lines += heading("Samples (uncurated)", sec) + [
                   f"Unconditional: {len(r['unconditional'])} samples from an empty text, top-p {sec['args']['top_p']}, seeds "
                   f"0..{len(r['unconditional']) - 1}, at most {sec['args']['sample_tokens']} insertions, in the order drawn "
                   "(⏎ = line break):", ""]
