@@ -43,12 +43,11 @@ class Bench:
         micro = self.collate(examples, self.rng)
         denom = len(examples) if self.objective == "ilm" else sum(int((mb["targets"] != -100).sum()) for mb in micro)
         for mb in micro:
-            tok_logits, stop_logits = self.model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+            outputs = self.model(mb["input_ids"], mb["positions"], mb["attention_mask"])
             if self.objective == "ilm":
-                tok, stop = ilm_loss(tok_logits, stop_logits, mb)
-                loss = (tok + stop).sum() / denom
+                loss = sum(ilm_loss(*outputs, mb)).sum() / denom
             else:
-                loss = ar_loss(tok_logits, mb)[0] / denom
+                loss = ar_loss(outputs[0], mb)[0] / denom
             loss.backward()
             self.positions += int(mb["attention_mask"].sum())
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)

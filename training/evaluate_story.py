@@ -287,7 +287,7 @@ def ar_nll(model, bodies, max_tokens=4096):
     coll = ARCollator(device=device)
     for chunk in chunks:
         mb = coll.batch([frame([], [int(t) for t in bodies[i]]) for i in chunk])
-        logits, _ = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+        logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])[0]
         t = mb["targets"]
         nll = F.cross_entropy(logits.float().transpose(1, 2), t, ignore_index=-100, reduction="none").sum(1)
         for b, i in enumerate(chunk):
@@ -522,7 +522,7 @@ def cmd_stop(args, models, passages):
 
     def p_complete(bodies):
         batch = to_device(pad([frame([], [int(t) for t in b])[0] for b in bodies]), device)
-        _, stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"])
+        stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"])[1]
         return torch.softmax(stop.float(), -1)[:, 0].cpu().numpy()
 
     whole, cut = [], []

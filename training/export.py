@@ -29,7 +29,10 @@ from predictor import generate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
-FORMAT_VERSION = 2  # 2: an ILM graph takes `rows` and returns only those rows' token logits
+# 2: an ILM graph takes `rows` and returns only those rows' token logits;
+# 3: it also returns `lengths` [B, R] (expected tokens missing right after each asked row; a model with a length head)
+FORMAT_VERSION = 3
+FORMAT_VERSION_NO_LENGTH_HEAD = 2
 
 
 def sha256(path):
@@ -56,6 +59,25 @@ def graph_inputs(cfg):
     return ["input_ids", "positions", "attention_mask"] + ([] if cfg.causal else ["rows"])
 
 
+def graph_outputs(cfg):
+    return ["token_logits", "stop_logits"] + (["lengths"] if cfg.length_head else [])
+
+
+def format_version(cfg):
+    return FORMAT_VERSION if cfg.length_head else FORMAT_VERSION_NO_LENGTH_HEAD
+
+
+class Graph(torch.nn.Module):
+    """The model's forward with only real outputs (no None for a missing length head)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, *inputs):
+        return tuple(t for t in self.model(*inputs) if t is not None)
+
+
 def export_onnx(model, path):
     """The full-sequence graph: what the ILM engine (and AR scoring) runs."""
     model = model.cpu().float().eval()
@@ -67,8 +89,8 @@ def export_onnx(model, path):
             "stop_logits": {0: "batch"}}
     if not model.cfg.causal:
         dummy += (torch.tensor([[1, 4, 6], [2, 3, 0]]),)
-        axes.update(rows={0: "batch", 1: "rows"}, token_logits={0: "batch", 1: "rows"})
-    _onnx_export(model, dummy, path, graph_inputs(model.cfg), ["token_logits", "stop_logits"], axes)
+        axes.update(rows={0: "batch", 1: "rows"}, token_logits={0: "batch", 1: "rows"}, lengths={0: "batch", 1: "rows"})
+    _onnx_export(Graph(model), dummy, path, graph_inputs(model.cfg), graph_outputs(model.cfg), axes)
 
 
 class DecoderWithPast(torch.nn.Module):
@@ -117,10 +139,10 @@ def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
         export_decoder_with_past(model, os.path.join(out, "decoder_with_past.onnx"))
         files["decoder_with_past.onnx"] = sha256(os.path.join(out, "decoder_with_past.onnx"))
     arch = {k: v for k, v in asdict(cfg).items() if k not in ("vocab_size", "max_len")}
-    meta = dict(format="inlay-model", format_version=FORMAT_VERSION, kind="ar" if cfg.causal else "ilm",
+    meta = dict(format="inlay-model", format_version=format_version(cfg), kind="ar" if cfg.causal else "ilm",
                 vocab_size=cfg.vocab_size, special_ids=dict(pad=PAD, cls=CLS, bos=BOS, eos=EOS, mask=MASK),
                 max_len=cfg.max_len, architecture=arch, parameters=model.n_params(), opset=OPSET,
-                inputs=graph_inputs(cfg), outputs=["token_logits", "stop_logits"],
+                inputs=graph_inputs(cfg), outputs=graph_outputs(cfg),
                 stop_index_complete=0, data=data or {}, training=training or {}, heldout=heldout or {},
                 onnx_sha256=files["model.onnx"], tokenizer_sha256=sha256(tokenizer), files=files,
                 torch_version=torch.__version__)
@@ -165,8 +187,8 @@ def train_tiny(sentences, vocab_size, steps=400, seed=0):
     examples = [([], s) for s in sentences] * 8
     for _ in range(steps):
         for batch in ILMCollator()(examples, rng):
-            tok, stop = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
-            ((tok + stop).sum() / len(examples)).backward()
+            tok, stop, length = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
+            ((tok + stop + length).sum() / len(examples)).backward()
         opt.step()
         opt.zero_grad()
     return model.eval()
@@ -186,7 +208,7 @@ def forward_case(model, seqs, positions=None, full=False, rows=None):
     L = batch["input_ids"].shape[1]
     rows = torch.tensor(rows if rows is not None else [list(range(L))] * len(seqs))
     with torch.no_grad():
-        tok, stop = model(batch["input_ids"], batch["positions"], batch["attention_mask"], rows)
+        tok, stop, _ = model(batch["input_ids"], batch["positions"], batch["attention_mask"], rows)
     summaries = []
     for b, s in enumerate(seqs):
         for j, i in enumerate(rows[b].tolist()):
@@ -264,7 +286,7 @@ def cmd_golden(args):
                            steps=[dict(step=s, row=row, token=tok, stop_prob=round(p, 6)) for s, row, tok, p in r["steps"]],
                            final_body=r["body"], final_ids=r["ids"], final_text=tk.decode(r["body"]),
                            stop_reason=r["stop_reason"], final_stop_prob=round(r["stop_prob"], 6), min_margin=round(low, 6)))
-    golden = dict(format_version=FORMAT_VERSION, generated_by="/usr/bin/python3 training/export.py golden --out " + args.out,
+    golden = dict(format_version=format_version(model.cfg), generated_by="/usr/bin/python3 training/export.py golden --out " + args.out,
                   onnx_sha256=meta["onnx_sha256"], tolerance=1e-4, forward=forward, traces=traces,
                   notes="rows: per real (b, row) summaries of token_logits; stop_prob = softmax(stop_logits)[0] at "
                         "that step's forward pass; row = index in [CLS] prompt [BOS] body of the token the new one "

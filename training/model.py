@@ -2,7 +2,8 @@
 
 One network, two uses:
   - ILM (causal=False): bidirectional. Row i of token_logits scores "insert token v right after token i";
-    the stop head reads the CLS state (index 0 = "text complete").
+    with length_head, row i also gives lambda_i >= 0, the expected number of tokens missing in the gap right
+    after token i; the stop head reads the CLS state (index 0 = "text complete").
   - AR (causal=True): the same blocks with a causal mask; row i scores the next token.
 Positions are an explicit integer input fed to rotary attention, so a caller can renumber the sequence
 (the ILM numbers the KEPT tokens contiguously) without the tensor index leaking anything.
@@ -27,6 +28,7 @@ class ModelConfig:
     rope_base: float = 10000.0
     causal: bool = False
     tie_embeddings: bool = True  # vocabulary head shares the input embedding matrix
+    length_head: bool = False  # per-row expected missing length (models trained before it have none)
 
 
 def rotary(positions, head_dim, base):
@@ -99,6 +101,8 @@ class Transformer(nn.Module):
         if cfg.tie_embeddings:
             self.head.weight = self.embed.weight
         self.stop_head = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, 2))
+        if cfg.length_head:
+            self.length_head = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, 1))
         self.apply(self._init)
         for name, p in self.named_parameters():  # GPT-2: shrink residual projections with depth
             if name.endswith("attn.proj.weight") or name.endswith("mlp.2.weight"):
@@ -116,9 +120,10 @@ class Transformer(nn.Module):
 
     def forward(self, input_ids, positions, attention_mask, rows=None):
         """input_ids, positions, attention_mask: int [B, L] (mask 1 = real token).
-        Returns token_logits [B, L, V] and stop_logits [B, 2] (from row 0, the CLS state). With rows (int [B, R],
-        indices into L) token_logits are only those rows' [B, R, V]: an app asks only for the gaps it may insert
-        at, which saves most of the vocabulary head."""
+        Returns token_logits [B, L, V], stop_logits [B, 2] (from row 0, the CLS state) and lengths [B, L]
+        (softplus of the length head: expected tokens missing right after each row; None without the head).
+        With rows (int [B, R], indices into L) token_logits and lengths are only those rows' [B, R, ...]: an app
+        asks only for the gaps it may insert at, which saves most of the vocabulary head."""
         L = input_ids.shape[1]
         mask = attention_mask.bool()[:, None, None, :]  # keys
         if self.cfg.causal:
@@ -129,7 +134,8 @@ class Transformer(nn.Module):
             x, _ = block(x, cos, sin, mask)
         x = self.ln_f(x)
         picked = x if rows is None else torch.gather(x, 1, rows[:, :, None].expand(-1, -1, x.shape[-1]))
-        return self.head(picked), self.stop_head(x[:, 0])
+        lengths = F.softplus(self.length_head(picked).squeeze(-1)) if self.cfg.length_head else None
+        return self.head(picked), self.stop_head(x[:, 0]), lengths
 
     def decode(self, input_ids, positions, attention_mask, past):
         """AR incremental step with a key/value cache (causal models only).

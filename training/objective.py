@@ -19,19 +19,82 @@ def frame(prompt, body):
 
 
 def ilm_drop(prompt, body, rng, n=None):
-    """Drop n ~ U{0..len(body)} random body tokens. Returns a dict with the kept sequence `ids`, `bos` (row
-    of BOS), `n`, and sparse targets: dropped body token j goes to the row of the nearest kept token left
-    of it (the BOS row if none) with weight 1/n. Summing duplicates gives c_i(v)/n."""
-    body = np.asarray(body, dtype=np.int64)
+    """The paper's drop: n ~ U{0..len(body)} body tokens chosen uniformly over the whole window (n given: that
+    many). Returns ilm_item of the result."""
+    dropped = np.zeros(len(body), dtype=bool)
     if n is None:
         n = int(rng.integers(0, len(body) + 1))
-    dropped = np.zeros(len(body), dtype=bool)
     dropped[rng.choice(len(body), size=n, replace=False)] = True
+    return ilm_item(prompt, body, dropped)
+
+
+SPAN_LENGTHS = (2, 128)  # unaligned spans: log-uniform in tokens, a clause to a paragraph
+MAX_SPANS, MAX_SENTENCES = 3, 3
+
+
+def span_drop_mask(n_body, rng, sentence_starts=()):
+    """Drops shaped like the gaps a writer marks: 1..MAX_SPANS contiguous spans of the body, each either
+    1..MAX_SENTENCES whole sentences (half of the spans, where the window has a sentence start) or an unaligned
+    span of log-uniform length in SPAN_LENGTHS; inside each span a uniformly random share of its tokens is
+    dropped (at least one), the sparse skeleton a growing gap has. sentence_starts: sorted body indices where
+    a sentence begins. Returns a bool mask over the body."""
+    dropped = np.zeros(n_body, dtype=bool)
+    if n_body == 0:
+        return dropped
+    starts = np.asarray(sentence_starts, dtype=np.int64)
+    for _ in range(int(rng.integers(1, MAX_SPANS + 1))):
+        if len(starts) and rng.random() < 0.5:
+            first = int(rng.integers(0, len(starts)))
+            last = first + int(rng.integers(1, MAX_SENTENCES + 1))
+            a, b = int(starts[first]), int(starts[last]) if last < len(starts) else n_body
+        else:
+            lo, hi = SPAN_LENGTHS[0], max(SPAN_LENGTHS[0], min(SPAN_LENGTHS[1], n_body))
+            length = min(n_body, int(round(np.exp(rng.uniform(np.log(lo), np.log(hi))))))
+            a = int(rng.integers(0, n_body - length + 1))
+            b = a + length
+        k = int(rng.integers(1, b - a + 1))
+        dropped[a + rng.choice(b - a, size=k, replace=False)] = True
+    return dropped
+
+
+def ilm_item(prompt, body, dropped):
+    """One training example from a drop mask over the body: a dict with the kept sequence `ids`, `bos` (row of
+    BOS), `n` (tokens dropped), and sparse targets: dropped body token j goes to the row of the nearest kept
+    token left of it (the BOS row if none) with weight 1/n. Summing duplicates gives c_i(v)/n; counting
+    them per row gives c_i, the length head's target."""
+    body = np.asarray(body, dtype=np.int64)
+    n = int(dropped.sum())
     ids, bos = frame(prompt, body[~dropped].tolist())
     # The k-th kept body token (k = 1, 2, ...) sits at row bos + k, so dropped token j belongs to row
     # bos + (number of kept tokens before j); for a dropped j that count is cumsum(kept)[j].
     rows = bos + np.cumsum(~dropped)[dropped]
     return dict(ids=ids, bos=bos, n=n, rows=rows, toks=body[dropped], w=np.full(n, 1.0 / max(n, 1)))
+
+
+DROP_KINDS = ("scatter", "span", "complete")
+
+
+def parse_drops(text):
+    """'scatter:0.3,span:0.6,complete:0.1' -> {kind: weight} (weights normalised to sum 1)."""
+    weights = {}
+    for part in text.split(","):
+        kind, _, w = part.partition(":")
+        if kind not in DROP_KINDS:
+            raise ValueError(f"unknown drop kind {kind!r} (known: {', '.join(DROP_KINDS)})")
+        weights[kind] = float(w or 1)
+    total = sum(weights.values())
+    if total <= 0 or min(weights.values()) < 0:
+        raise ValueError(f"drop weights must be >= 0 and not all 0: {text!r}")
+    return {k: w / total for k, w in weights.items()}
+
+
+def sentence_starts(body, sentence_end):
+    """Body indices where a sentence begins: 0 and every index right after a token that ends a sentence.
+    sentence_end: bool per vocabulary id (None: no sentence boundaries known)."""
+    if sentence_end is None or len(body) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.flatnonzero(sentence_end[np.asarray(body)][:-1]) + 1
+    return np.concatenate([[0], ends])
 
 
 BATCH_OVERHEAD = 64  # fixed cost of one forward/backward pass, in padded positions (measured on CPU)
@@ -83,18 +146,30 @@ def to_device(batch, device):
 
 
 class ILMCollator:
-    """examples -> list of micro-batches (dicts of tensors). Each example gets its own random drop."""
+    """examples -> list of micro-batches (dicts of tensors). Each example gets its own random drop, of a kind
+    drawn from `drops` ({kind: weight}; default: the paper's scatter only): "scatter" (ilm_drop), "span"
+    (span_drop_mask; sentence_end, a bool per vocabulary id, aligns half the spans to sentences) or "complete"
+    (nothing dropped: n ~ U{0..L} alone makes those ~1/L of the examples, too rare for the stop decision)."""
 
-    def __init__(self, micro_tokens=1024, sort=True, device=None, complete_frac=0.0):
+    def __init__(self, micro_tokens=1024, sort=True, device=None, drops=None, sentence_end=None):
         self.micro_tokens, self.sort, self.device = micro_tokens, sort, device
-        # n ~ U{0..L} makes a complete window (n = 0, the stop head's only positive) ~1/L of the examples: too rare
-        # for the head to learn. complete_frac of the examples are left complete on purpose.
-        self.complete_frac = complete_frac
+        self.drops = drops or {"scatter": 1.0}
+        self.sentence_end = sentence_end
+
+    def drop(self, prompt, body, rng, kind):
+        if kind == "scatter":
+            return ilm_drop(prompt, body, rng)
+        if kind == "span":
+            return ilm_item(prompt, body, span_drop_mask(len(body), rng, sentence_starts(body, self.sentence_end)))
+        return ilm_item(prompt, body, np.zeros(len(body), dtype=bool))
 
     def __call__(self, examples, rng):
-        def n_drop():
-            return 0 if self.complete_frac and rng.random() < self.complete_frac else None
-        return self.collate([ilm_drop(p, b, rng, n_drop()) for p, b in examples])
+        kinds = list(self.drops)
+        if len(kinds) == 1:  # one kind draws nothing extra: the paper's setting keeps its random stream
+            chosen = kinds * len(examples)
+        else:
+            chosen = rng.choice(kinds, size=len(examples), p=[self.drops[k] for k in kinds])
+        return self.collate([self.drop(p, b, rng, k) for (p, b), k in zip(examples, chosen)])
 
     def collate(self, items):
         """ilm_drop outputs -> micro-batches."""
@@ -110,6 +185,8 @@ class ILMCollator:
         out["tgt_row"], out["tgt_tok"], out["tgt_w"] = cat("rows", torch.long), cat("toks", torch.long), cat("w", torch.float32)
         out["n"] = torch.tensor([it["n"] for it in items])
         out["stop_label"] = (out["n"] > 0).long()  # 0 = "text complete", 1 = "tokens are missing"
+        counts = torch.zeros(out["input_ids"].shape, dtype=torch.float32)
+        out["gap_count"] = counts.index_put_((out["tgt_b"], out["tgt_row"]), torch.ones(len(out["tgt_b"])), accumulate=True)
         return to_device(out, self.device)
 
 
@@ -128,14 +205,20 @@ class RowLogSumExp(torch.autograd.Function):
         return torch.softmax(x, dim=-1).mul_(g.unsqueeze(-1))
 
 
-def ilm_loss(token_logits, stop_logits, batch):
-    """Per-example ILM losses, each [B].
+def ilm_loss(token_logits, stop_logits, lengths, batch):
+    """Per-example ILM losses (token, stop, length), each [B].
 
     For one example with n dropped tokens and allowed rows A (BOS row and body rows):
         token = - sum_{i in A} sum_v (c_i(v) / n) * log softmax_{(i,v) in A x V}(logits)[i, v]
     where c_i(v) counts dropped tokens equal to v lying between kept token i and the next kept one: ONE
     softmax over all (gap, token) pairs of the example, not one per row. token = 0 when n = 0, and it is
-    not divided further. stop = CE(stop_logits, [n > 0]). The caller averages token + w * stop over examples.
+    not divided further. stop = CE(stop_logits, [n > 0]).
+    With the length head's lambda_i >= 0 (expected tokens missing right after row i) and c_i = sum_v c_i(v):
+        length = (1 / |A|) * sum_{i in A} (lambda_i - c_i log lambda_i - (c_i - c_i log c_i))
+    the Poisson negative log-likelihood of c_i per allowed row (minus its value at lambda_i = c_i, so it is
+    >= 0 and 0 when exact; 0 log 0 = 0), averaged over rows so it is O(1) per example whatever the window's
+    length, and its weight a plain factor. length = 0 without the head (lengths None).
+    The caller averages token + w_stop * stop + w_length * length over examples.
     The normaliser log sum_{(i,v)} exp = logsumexp over allowed rows of each row's logsumexp, and the
     targets are sparse (row, token, weight) triples: nothing of size L x V is built besides the logits.
     """
@@ -146,7 +229,17 @@ def ilm_loss(token_logits, stop_logits, batch):
     logp = logits[b, batch["tgt_row"], batch["tgt_tok"]] - lse[b]
     token = torch.zeros_like(lse).index_add_(0, b, -batch["tgt_w"] * logp)
     stop = F.cross_entropy(stop_logits.float(), batch["stop_label"], reduction="none")
-    return token, stop
+    if lengths is None:
+        return token, stop, torch.zeros_like(token)
+    return token, stop, poisson_length_loss(lengths.float(), batch["gap_count"], batch["allowed"])
+
+
+def poisson_length_loss(lengths, counts, allowed):
+    """Per example: mean over allowed rows of lambda - c log lambda - (c - c log c) (see ilm_loss)."""
+    lam = lengths.clamp_min(1e-6)
+    exact = counts - torch.xlogy(counts, counts)  # the NLL's value at lambda = c
+    per_row = (lam - counts * lam.log() - exact) * allowed
+    return per_row.sum(-1) / allowed.sum(-1).clamp_min(1)
 
 
 class ARCollator:

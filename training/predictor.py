@@ -32,7 +32,7 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
         if not live:
             break
         batch = pad([frame(s["prompt"], s["body"])[0] for s in live])
-        token_logits, stop_logits = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")))
+        token_logits, stop_logits, _ = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")))
         stop_p = stop_logits.float().softmax(-1)[:, 0].cpu()
         token_logits = token_logits.float().cpu()
         token_logits[..., list(SPECIAL_IDS)] = float("-inf")

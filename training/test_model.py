@@ -18,17 +18,28 @@ def inputs(B=3, L=11, seed=1):
 
 def test_shapes_and_tied_head():
     m = tiny()
-    tok, stop = m(*inputs())
-    assert tok.shape == (3, 11, 50) and stop.shape == (3, 2)
+    tok, stop, lengths = m(*inputs())
+    assert tok.shape == (3, 11, 50) and stop.shape == (3, 2) and lengths is None
     assert m.head.weight is m.embed.weight
+
+
+def test_length_head_is_nonnegative_per_row_and_follows_rows():
+    m = tiny(length_head=True)
+    ids, pos, mask = inputs()
+    tok, stop, lengths = m(ids, pos, mask)
+    assert lengths.shape == (3, 11) and (lengths >= 0).all()
+    rows = torch.tensor([[4, 0], [10, 3], [1, 1]])
+    tok_r, stop_r, lengths_r = m(ids, pos, mask, rows)
+    assert torch.allclose(lengths_r, torch.gather(lengths, 1, rows), atol=1e-6)
+    assert torch.allclose(tok_r, torch.gather(tok, 1, rows[:, :, None].expand(-1, -1, 50)), atol=1e-6)
 
 
 def test_position_shift_invariance():
     for causal in (False, True):
         m = tiny(causal)
         ids, pos, mask = inputs()
-        a, sa = m(ids, pos, mask)
-        b, sb = m(ids, pos + 37, mask)
+        a, sa, _ = m(ids, pos, mask)
+        b, sb, _ = m(ids, pos + 37, mask)
         assert torch.allclose(a, b, atol=1e-4) and torch.allclose(sa, sb, atol=1e-4)
 
 
@@ -37,10 +48,10 @@ def test_positions_come_from_input_not_index():
     m = tiny()
     ids, pos, mask = inputs(B=1, L=9)
     perm = torch.tensor([0, 5, 2, 8, 1, 3, 7, 6, 4])  # row 0 (CLS state) stays first for the stop head
-    a, sa = m(ids, pos, mask)
-    b, sb = m(ids[:, perm], pos[:, perm], mask)
+    a, sa, _ = m(ids, pos, mask)
+    b, sb, _ = m(ids[:, perm], pos[:, perm], mask)
     assert torch.allclose(a[:, perm], b, atol=1e-5) and torch.allclose(sa, sb, atol=1e-5)
-    c, _ = m(ids, pos.flip(1), mask)  # same tensor order, other positions: different outputs
+    c = m(ids, pos.flip(1), mask)[0]  # same tensor order, other positions: different outputs
     assert (a - c).abs().max() > 1e-5
 
 
@@ -50,8 +61,8 @@ def test_padding_does_not_change_real_outputs():
         ids, pos, mask = inputs(B=2, L=12)
         mask[1, 7:] = 0
         ids[1, 7:] = 0
-        full, stop = m(ids, pos, mask)
-        alone, stop_alone = m(ids[1:, :7], pos[1:, :7], mask[1:, :7])
+        full, stop, _ = m(ids, pos, mask)
+        alone, stop_alone, _ = m(ids[1:, :7], pos[1:, :7], mask[1:, :7])
         assert torch.allclose(full[1, :7], alone[0], atol=1e-5)
         assert torch.allclose(stop[1], stop_alone[0], atol=1e-5)
 
@@ -59,17 +70,17 @@ def test_padding_does_not_change_real_outputs():
 def test_causal_ignores_future():
     m = tiny(True)
     ids, pos, mask = inputs(B=1, L=10)
-    a, _ = m(ids, pos, mask)
+    a = m(ids, pos, mask)[0]
     ids2 = ids.clone()
     ids2[0, 6:] = 7
-    b, _ = m(ids2, pos, mask)
+    b = m(ids2, pos, mask)[0]
     assert torch.allclose(a[:, :6], b[:, :6], atol=1e-6) and (a[:, 6:] - b[:, 6:]).abs().max() > 1e-5
 
 
 def test_kv_cache_decode_matches_forward():
     m = tiny(True)
     ids, pos, mask = inputs(B=2, L=9)
-    full, _ = m(ids, pos, mask)
+    full = m(ids, pos, mask)[0]
     H, hd = m.cfg.n_head, m.cfg.d_model // m.cfg.n_head
     past = [(torch.zeros(2, H, 0, hd), torch.zeros(2, H, 0, hd)) for _ in range(m.cfg.n_layer)]
     out = []

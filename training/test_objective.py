@@ -2,7 +2,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from objective import BOS, CLS, PAD, ARCollator, ILMCollator, RowLogSumExp, ar_loss, group, ilm_drop, ilm_loss
+import pytest
+
+from objective import (BOS, CLS, PAD, ARCollator, ILMCollator, RowLogSumExp, ar_loss, group, ilm_drop, ilm_item,
+                       ilm_loss, parse_drops, sentence_starts, span_drop_mask)
 
 
 class FixedDrop:
@@ -53,7 +56,7 @@ def test_stop_labels_and_zero_drop():
     batch = ILMCollator().batch([none, some])
     assert batch["stop_label"].tolist() == [0, 1]  # 0 = complete
     logits = torch.randn(2, batch["input_ids"].shape[1], 9)
-    tok, stop = ilm_loss(logits, torch.randn(2, 2), batch)
+    tok, stop, length = ilm_loss(logits, torch.randn(2, 2), None, batch)
     assert tok[0].item() == 0.0 and tok[1].item() > 0
 
 
@@ -79,21 +82,126 @@ def test_n_is_uniform_over_0_to_len():
     assert counts.min() > 850 and counts.max() < 1150  # 1000 expected each
 
 
-def test_complete_frac_leaves_that_share_of_examples_complete():
-    rng = np.random.default_rng(0)
-    examples = [([], list(range(5, 45)))] * 2000
+def drops_of(collate, examples, rng):
+    """The items a collator draws, not its batches."""
     items = []
-    collate = ILMCollator(complete_frac=0.25)
-    collate.collate = lambda its: items.extend(its)  # look at the drops, not the batches
+    collate.collate = lambda its: items.extend(its)
     collate(examples, rng)
+    return items
+
+
+def test_drop_mixture_draws_each_kind_at_its_weight():
+    examples = [([], list(range(5, 45)))] * 3000
+    items = drops_of(ILMCollator(drops=parse_drops("scatter:0.5,span:0.25,complete:0.25")), examples, np.random.default_rng(0))
     complete = np.mean([it["n"] == 0 for it in items])
-    assert abs(complete - (0.25 + 0.75 / 41)) < 0.03  # on purpose, plus U{0..40} drawing 0
-    # at 0 the random stream is the plain objective's: the same drops as ilm_drop alone
-    plain, seen = ILMCollator(), []
-    plain.collate = lambda its: seen.extend(it["n"] for it in its)
-    plain(examples[:50], np.random.default_rng(3))
+    assert abs(complete - (0.25 + 0.5 / 41)) < 0.03  # on purpose, plus U{0..40} drawing 0
+    # span drops leave a contiguous kept prefix or suffix far more often than scatter does
+    assert all(it["n"] == 0 for it in drops_of(ILMCollator(drops={"complete": 1.0}), examples[:50], np.random.default_rng(1)))
+    assert all(it["n"] >= 1 for it in drops_of(ILMCollator(drops={"span": 1.0}), examples[:50], np.random.default_rng(1)))
+
+
+def test_scatter_alone_is_the_papers_random_stream():
+    examples = [([], list(range(5, 45)))] * 50
+    seen = [it["n"] for it in drops_of(ILMCollator(), examples, np.random.default_rng(3))]
     rng = np.random.default_rng(3)
-    assert seen == [ilm_drop(p, b, rng)["n"] for p, b in examples[:50]]
+    assert seen == [ilm_drop(p, b, rng)["n"] for p, b in examples]
+
+
+class Scripted:
+    """An rng that answers each call with the next scripted value (and checks the call's arguments)."""
+
+    def __init__(self, *script):
+        self.script = list(script)
+
+    def next(self, name, *args):
+        want, args_want, value = self.script.pop(0)
+        assert (name, args) == (want, args_want), ((name, args), (want, args_want))
+        return value
+
+    def integers(self, lo, hi):
+        return self.next("integers", lo, hi)
+
+    def random(self):
+        return self.next("random")
+
+    def uniform(self, lo, hi):
+        return self.next("uniform", round(lo, 6), round(hi, 6))
+
+    def choice(self, n, size, replace):
+        return np.array(self.next("choice", n, size))
+
+
+def test_span_drop_hand_case_sentence_aligned():
+    # 12 body tokens, sentences start at 0, 4 and 8. One span (integers(1, 4) -> 1), aligned (random 0.1 < 0.5),
+    # the 2nd sentence (first = 1), one sentence long: tokens 4..7; two of its four dropped, at 4 + [0, 3].
+    rng = Scripted(("integers", (1, 4), 1), ("random", (), 0.1), ("integers", (0, 3), 1), ("integers", (1, 4), 1),
+                   ("integers", (1, 5), 2), ("choice", (4, 2), [0, 3]))
+    mask = span_drop_mask(12, rng, [0, 4, 8])
+    assert np.flatnonzero(mask).tolist() == [4, 7] and not rng.script
+    body = list(range(20, 32))
+    it = ilm_item([], body, mask)
+    # kept: 20 21 22 23 | 25 26 | 28 ...; 24 goes after 23 (row 1 + 4 = 5), 27 after 26 (row 7)
+    assert it["ids"] == [CLS, BOS, 20, 21, 22, 23, 25, 26, 28, 29, 30, 31]
+    assert targets(it) == {(5, 24): 0.5, (7, 27): 0.5}
+    assert ILMCollator().batch([it])["gap_count"][0].tolist() == [0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0]
+
+
+def test_span_drop_hand_case_unaligned_span():
+    # Two spans, both unaligned. Span 1: length exp(log 8) = 8 at 2 (tokens 2..9), all 8 dropped. Span 2: length
+    # exp(log 2) = 2 at 0 (tokens 0..1), one dropped (index 1).
+    lo, hi = round(np.log(2), 6), round(np.log(20), 6)
+    rng = Scripted(("integers", (1, 4), 2), ("random", (), 0.9), ("uniform", (lo, hi), np.log(8)), ("integers", (0, 13), 2),
+                   ("integers", (1, 9), 8), ("choice", (8, 8), list(range(8))),
+                   ("random", (), 0.7), ("uniform", (lo, hi), np.log(2)), ("integers", (0, 19), 0),
+                   ("integers", (1, 3), 1), ("choice", (2, 1), [1]))
+    mask = span_drop_mask(20, rng, [0, 10])
+    assert np.flatnonzero(mask).tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9] and not rng.script
+
+
+def test_span_drops_are_local_and_keep_a_random_share():
+    rng = np.random.default_rng(5)
+    starts = list(range(0, 250, 12))
+    shares = []
+    for _ in range(400):
+        d = np.flatnonzero(span_drop_mask(250, rng, starts))
+        assert len(d) >= 1
+        # at most 3 spans of at most 128 tokens cover every dropped token (greedy cover from the left)
+        spans, i = 0, 0
+        while i < len(d):
+            spans += 1
+            i = np.searchsorted(d, d[i] + 128)
+        assert spans <= 3
+        shares.append(len(d) / (d[-1] - d[0] + 1))
+    assert 0.3 < np.mean(shares) < 0.8  # a uniform share per span: sparse skeletons and near-whole spans
+
+
+def test_sentence_starts_follow_sentence_end_tokens():
+    ends = np.zeros(20, dtype=bool)
+    ends[[7, 9]] = True  # say "." and "?"
+    assert sentence_starts([5, 6, 7, 5, 9, 9, 6], ends).tolist() == [0, 3, 5, 6]
+    assert sentence_starts([5, 6, 7], ends).tolist() == [0]  # a final "." starts nothing inside the window
+    assert sentence_starts([5, 6], None).tolist() == []
+
+
+def test_parse_drops():
+    assert parse_drops("scatter:1") == {"scatter": 1.0}
+    assert parse_drops("scatter:3,span:6,complete:1") == {"scatter": 0.3, "span": 0.6, "complete": 0.1}
+    for bad in ("blob:1", "span:0", "span:-1,scatter:2"):
+        with pytest.raises(ValueError):
+            parse_drops(bad)
+
+
+def test_length_loss_hand_case():
+    # body 10 11 12 13 14, 11 and 12 dropped: kept [CLS, BOS, 10, 13, 14], c = 2 at row 2 (after 10).
+    it = ilm_item([], [10, 11, 12, 13, 14], np.array([False, True, True, False, False]))
+    batch = ILMCollator().batch([it])
+    assert batch["gap_count"][0].tolist() == [0, 0, 2, 0, 0]
+    lam = torch.tensor([[7.0, 1.0, 2.0, 0.5, 1.0]])  # row 0 (CLS) is not allowed: its 7 does not count
+    _, _, length = ilm_loss(torch.zeros(1, 5, 16), torch.zeros(1, 2), lam, batch)
+    # rows 1..4: 1 + (2 - 2 log 2 - (2 - 2 log 2)) + 0.5 + 1 = 2.5, over |A| = 4 rows
+    assert torch.allclose(length, torch.tensor([0.625]))
+    lam_exact = torch.tensor([[7.0, 1e-9, 2.0, 1e-9, 1e-9]])
+    assert ilm_loss(torch.zeros(1, 5, 16), torch.zeros(1, 2), lam_exact, batch)[2].item() < 1e-5  # 0 when exact
 
 
 def test_loss_matches_dense_bruteforce():
@@ -105,7 +213,8 @@ def test_loss_matches_dense_bruteforce():
         for batch in ILMCollator(micro_tokens=24)(ex, rng):
             B, L = batch["input_ids"].shape
             logits, stop_logits = torch.randn(B, L, V, dtype=torch.float64), torch.randn(B, 2)
-            tok, stop = ilm_loss(logits, stop_logits, batch)
+            lam = torch.rand(B, L, dtype=torch.float64) * 3
+            tok, stop, length = ilm_loss(logits, stop_logits, lam, batch)
             dense = torch.zeros(B, L, V, dtype=torch.float64)
             dense.index_put_((batch["tgt_b"], batch["tgt_row"], batch["tgt_tok"]), batch["tgt_w"].double(), accumulate=True)
             for b in range(B):
@@ -115,6 +224,10 @@ def test_loss_matches_dense_bruteforce():
                 assert dense[b, ~rows].sum() == 0
                 label = int(batch["n"][b] > 0)
                 assert torch.allclose(stop[b], -F.log_softmax(stop_logits[b], 0)[label])
+                c = dense[b].sum(-1) * batch["n"][b]  # tokens dropped per row
+                nll = torch.distributions.Poisson(lam[b, rows]).log_prob(c[rows].round())
+                best = torch.distributions.Poisson(c[rows].clamp_min(1e-12)).log_prob(c[rows].round())
+                assert torch.allclose(length[b].double(), (best - nll).mean(), atol=1e-5)
 
 
 def test_grouping_covers_all_and_limits_padding():

@@ -29,7 +29,7 @@ def overfit(steps=300):
     for _ in range(steps):
         excess = 0.0
         for batch in collate(examples, rng):  # micro-batches of one step
-            tok, stop = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
+            tok, stop, _ = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
             loss = (tok + stop).sum() / len(examples)
             loss.backward()
             excess += loss.item() - target_entropy(batch).sum().item() / len(examples)  # over the floor

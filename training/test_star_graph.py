@@ -152,8 +152,8 @@ def test_task_feeds_collators():
         model = Transformer(ModelConfig(vocab_size=task.vocab_size, n_layer=1, d_model=32, n_head=2, d_ff=64,
                                         causal=obj == "ar"))
         for mb in Coll(4096)(task.sample(rng, 8), rng):
-            tok, stop = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
-            loss = ilm_loss(tok, stop, mb)[0].sum() if obj == "ilm" else ar_loss(tok, mb)[0]
+            tok, stop, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+            loss = ilm_loss(tok, stop, lengths, mb)[0].sum() if obj == "ilm" else ar_loss(tok, mb)[0]
             assert torch.isfinite(loss)
             if obj == "ar":  # EOS is a target, so the AR model learns to stop
                 assert (mb["targets"] == sg.EOS).sum() == mb["input_ids"].shape[0]

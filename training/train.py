@@ -16,6 +16,7 @@ import inspect
 import json
 import math
 import os
+import re
 import sys
 import time
 from dataclasses import asdict
@@ -26,7 +27,8 @@ import torch.distributed as dist
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import ModelConfig, Transformer  # noqa: E402
-from objective import ARCollator, ILMCollator, ar_loss, ilm_drop, ilm_loss  # noqa: E402
+from objective import (ARCollator, ILMCollator, ar_loss, ilm_drop, ilm_item, ilm_loss, parse_drops,  # noqa: E402
+                       sentence_starts, span_drop_mask)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -58,6 +60,7 @@ class StoryTask:
         self.train = {s: load_split(args.data, s, "train") for s in self.mix}
         self.val = {s: load_split(args.data, s, "val") for s in self.mix}
         self.eval_windows = args.eval_windows
+        self.sentence_end = sentence_end_ids(os.path.join(os.path.dirname(HERE), self.tokenizer))
         self.info = dict(task="story", data=os.path.relpath(os.path.abspath(args.data), os.path.dirname(HERE)),
                          mix=self.mix, tokenizer_sha256=meta.get("tokenizer_sha256"))
 
@@ -82,6 +85,16 @@ class StoryTask:
                 wins = [wins[i] for i in np.linspace(0, len(wins) - 1, self.eval_windows).round().astype(int)]
             out[s] = wins
         return out
+
+
+SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*\s*$")
+
+
+def sentence_end_ids(tokenizer_path):
+    """bool per vocabulary id: the token's text ends a sentence (., ! or ?, then closing quotes)."""
+    from tokenizer import Tokenizer
+    tok = Tokenizer.from_file(tokenizer_path)
+    return np.array([bool(SENTENCE_END.search(tok.decode([i]))) if i >= 5 else False for i in range(tok.vocab_size)])
 
 
 def star_task():
@@ -122,8 +135,10 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--stop-weight", type=float, default=1.0)
-    p.add_argument("--complete-frac", type=float, default=0.0,
-                   help="ILM: share of examples left complete (no drop), the stop head's positives")
+    p.add_argument("--length-weight", type=float, default=1.0, help="ILM: weight of the length head's loss")
+    p.add_argument("--no-length-head", action="store_true", help="ILM without the per-gap length head")
+    p.add_argument("--drops", default="scatter:1",
+                   help="ILM: mixture of drop kinds, e.g. scatter:0.3,span:0.6,complete:0.1 (scatter alone = the paper)")
     p.add_argument("--time-budget-min", type=float, default=0, help="total training time incl. resumed runs")
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--max-tokens", type=float, default=0,
@@ -139,6 +154,10 @@ def parse_args(argv=None):
     add_task_args, make_task = TASKS[known.task]()
     add_task_args(p)
     args = p.parse_args(argv)
+    try:
+        args.drop_weights = parse_drops(args.drops)
+    except ValueError as e:
+        p.error(str(e))
     if not (args.time_budget_min or args.max_steps or args.max_tokens):
         p.error("give --time-budget-min, --max-steps and/or --max-tokens (the schedule needs a horizon)")
     return args, make_task
@@ -171,7 +190,8 @@ def initial_weights(path):
         meta = json.load(f)
     config = dict(meta["architecture"], vocab_size=meta["vocab_size"], max_len=meta["max_len"])
     graph = onnx.load(os.path.join(folder, "model.onnx")).graph
-    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    # export.py's Graph wrapper names its parameters "model.<name>" (graphs of format 2 and older: "<name>")
+    weights = {i.name.removeprefix("model."): torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
     training = meta.get("training") or {}
     return config, weights, dict(path=path, tokens=training.get("tokens_seen", 0), steps=training.get("steps", 0))
 
@@ -184,38 +204,53 @@ def load_model(path, device="cpu"):
     return model.to(device).eval(), ckpt
 
 
+def eval_drop(prompt, body, i, kind, sentence_end):
+    """The held-out drop of window i: seeded by the window's index, so numbers are comparable across
+    evaluations, runs and world sizes. scatter = the paper's drop (the numbers of earlier models)."""
+    rng = np.random.default_rng([1234, i])
+    if kind == "scatter":
+        return ilm_drop(prompt, body, rng)
+    return ilm_item(prompt, body, span_drop_mask(len(body), rng, sentence_starts(body, sentence_end)))
+
+
 @torch.no_grad()
-def evaluate(model, sets, args, device, autocast, rank, world):
-    """Held-out losses. ILM: mean per example of token + w*stop (and each part), each example's drop seeded
-    by its index so numbers are comparable across evaluations and world sizes. AR: next-token NLL per token.
-    Ranks split the work."""
+def evaluate(model, sets, args, device, autocast, rank, world, sentence_end=None):
+    """Held-out losses. ILM: mean per example of token + w*stop (and each part, and the length head's loss)
+    under the paper's scatter drops, plus token and length under span drops ("span_token", "span_length").
+    AR: next-token NLL per token. Ranks split the work."""
     model.eval()
     out = {}
     for name, examples in sets.items():
         mine = examples[rank::world]
-        sums = np.zeros(3)  # token loss, stop loss, count (examples for the ILM, tokens for AR)
         if args.objective == "ilm":
-            items = [ilm_drop(p, b, np.random.default_rng([1234, i]))
-                     for i, (p, b) in enumerate(examples) if i % world == rank]
-            for mb in ILMCollator(args.micro_tokens, device=device).collate(items):
-                with autocast:
-                    tok_logits, stop_logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
-                tok, stop = ilm_loss(tok_logits, stop_logits, mb)
-                sums += [tok.sum().item(), stop.sum().item(), len(tok)]
+            sums = np.zeros(6)  # scatter token, stop, length; span token, length; examples
+            for k, kind in enumerate(("scatter", "span")):
+                items = [eval_drop(p, b, i, kind, sentence_end) for i, (p, b) in enumerate(examples) if i % world == rank]
+                for mb in ILMCollator(args.micro_tokens, device=device).collate(items):
+                    with autocast:
+                        tok_logits, stop_logits, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                    tok, stop, length = ilm_loss(tok_logits, stop_logits, lengths, mb)
+                    parts = [tok.sum().item(), stop.sum().item(), length.sum().item(), 0, 0, len(tok)] if k == 0 else \
+                        [0, 0, 0, tok.sum().item(), length.sum().item(), 0]
+                    sums += parts
         else:
+            sums = np.zeros(6)
             for mb in ARCollator(args.micro_tokens, device=device)(mine):
                 with autocast:
-                    tok_logits, _ = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                    tok_logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])[0]
                 nll, n = ar_loss(tok_logits, mb)
-                sums += [nll.item(), 0.0, n.item()]
+                sums += [nll.item(), 0, 0, 0, 0, n.item()]
         if world > 1:
             t = torch.tensor(sums, device=device)
             dist.all_reduce(t)
             sums = t.tolist()
-        tok, stop, n = sums
-        out[name] = dict(loss=(tok + args.stop_weight * stop) / max(n, 1), token=tok / max(n, 1), stop=stop / max(n, 1))
+        tok, stop, length, span_tok, span_length, n = (x / max(sums[-1], 1) for x in sums)
+        out[name] = dict(loss=tok + args.stop_weight * stop, token=tok, stop=stop)
+        if args.objective == "ilm":
+            out[name].update(length=length, span_token=span_tok, span_length=span_length)
     if len(out) > 1:
-        out["mean"] = {k: float(np.mean([v[k] for v in out.values()])) for k in ("loss", "token", "stop")}
+        keys = list(next(iter(out.values())))
+        out["mean"] = {k: float(np.mean([v[k] for v in out.values()])) for k in keys}
     model.train()
     return out
 
@@ -275,10 +310,12 @@ def main(argv=None):
     task = make_task(args)
     if source_config:
         cfg = ModelConfig(**source_config)
+        if init:  # weights only: heads the source lacks start fresh
+            cfg.length_head = args.objective == "ilm" and not args.no_length_head
     else:
         cfg = ModelConfig(vocab_size=task.vocab_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model,
                           d_ff=args.d_ff, max_len=args.max_len, dropout=args.dropout, causal=args.objective == "ar",
-                          tie_embeddings=not args.no_tie)
+                          tie_embeddings=not args.no_tie, length_head=args.objective == "ilm" and not args.no_length_head)
     assert cfg.causal == (args.objective == "ar"), "checkpoint objective differs from --objective"
     model = Transformer(cfg).to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -295,8 +332,12 @@ def main(argv=None):
         log(f"resumed from {ckpt_path} at step {state['step']}, {state['tokens']:,} tokens")
     elif init:
         missing, unexpected = model.load_state_dict(init[1], strict=False)
-        # A tied head is stored once, as the embedding; anything else missing is a mismatch.
-        assert not unexpected and set(missing) <= ({"head.weight"} if cfg.tie_embeddings else set()), (missing, unexpected)
+        # A tied head is stored once, as the embedding; a head the source lacks starts fresh; anything else
+        # missing is a mismatch. A source's length head is dropped when this run has none.
+        fresh = {m for m in missing if m.startswith("length_head.")}
+        assert set(missing) - fresh <= ({"head.weight"} if cfg.tie_embeddings else set()), missing
+        assert all(u.startswith("length_head.") for u in unexpected), unexpected
+        state["init_fresh"] = sorted(fresh)
         state["init_from"] = init[2]
         log(f"initialised from {init[2]['path']} ({init[2]['tokens']:,} tokens seen there)")
     raw = model
@@ -304,7 +345,8 @@ def main(argv=None):
         model = torch.compile(model, dynamic=True)
     if ddp:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    collator = (ILMCollator(args.micro_tokens, not args.no_group, device, args.complete_frac) if args.objective == "ilm"
+    sentence_end = getattr(task, "sentence_end", None)
+    collator = (ILMCollator(args.micro_tokens, not args.no_group, device, args.drop_weights, sentence_end) if args.objective == "ilm"
                 else ARCollator(args.micro_tokens, not args.no_group, device))
     per_rank = (args.batch_size or max(1, args.tokens_per_batch // (cfg.max_len - 2))) // world
     val_sets = task.val_examples()
@@ -325,7 +367,7 @@ def main(argv=None):
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     def run_eval():
-        val = evaluate(raw, val_sets, args, device, autocast, rank, world)
+        val = evaluate(raw, val_sets, args, device, autocast, rank, world, sentence_end)
         if master:
             entry = dict(kind="eval", step=state["step"], tokens=state["tokens"], val=val)
             state["evals"].append(entry)
@@ -335,7 +377,7 @@ def main(argv=None):
 
     budget = args.time_budget_min * 60
     last_save = time.time()
-    acc = torch.zeros(4, dtype=torch.float64, device=device)  # positions, token loss, stop loss, examples
+    acc = torch.zeros(5, dtype=torch.float64, device=device)  # positions, token, stop, length loss, examples
     interval = 0.0  # training seconds since the last progress line
     last_eval = state["evals"][-1]["step"] if state["evals"] else -1  # (only rank 0 records evals)
 
@@ -376,15 +418,15 @@ def main(argv=None):
             sync = contextlib.nullcontext() if not ddp or k == len(micro) - 1 else model.no_sync()
             with sync:  # DDP all-reduces gradients once, on the last micro-batch
                 with autocast:
-                    tok_logits, stop_logits = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                    tok_logits, stop_logits, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
                     if args.objective == "ilm":
-                        tok, stop = ilm_loss(tok_logits, stop_logits, mb)
-                        loss = (tok.sum() + args.stop_weight * stop.sum()) / denom
-                        add(mb["attention_mask"].sum(), tok.sum(), stop.sum(), len(tok))
+                        tok, stop, length = ilm_loss(tok_logits, stop_logits, lengths, mb)
+                        loss = (tok.sum() + args.stop_weight * stop.sum() + args.length_weight * length.sum()) / denom
+                        add(mb["attention_mask"].sum(), tok.sum(), stop.sum(), length.sum(), len(tok))
                     else:
                         nll, n = ar_loss(tok_logits, mb)
                         loss = nll / denom + 0.0 * stop_logits.sum()  # DDP wants a gradient for every parameter
-                        add(mb["attention_mask"].sum(), nll, 0, n)
+                        add(mb["attention_mask"].sum(), nll, 0, 0, n)
                 loss.backward()
         if args.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
@@ -397,9 +439,10 @@ def main(argv=None):
         interval += dt
 
         if state["step"] % args.log_every == 0:
-            positions, tok, stop, n = flush()
-            entry = dict(kind="train", step=state["step"], tokens=state["tokens"], loss=(tok + args.stop_weight * stop) / n,
-                         token=tok / n, stop=stop / n, lr=lr, tok_per_s=positions / interval)
+            positions, tok, stop, length, n = flush()
+            entry = dict(kind="train", step=state["step"], tokens=state["tokens"],
+                         loss=(tok + args.stop_weight * stop + args.length_weight * length) / n,
+                         token=tok / n, stop=stop / n, length=length / n, lr=lr, tok_per_s=positions / interval)
             interval = 0.0
             state["history"].append(entry)
             if master:
@@ -407,7 +450,7 @@ def main(argv=None):
                 done_frac = progress_now()  # after flush(), which has just counted this interval's tokens
                 eta = state["train_time"] * (1 - done_frac) / max(done_frac, 1e-9)
                 log(f"step {state['step']:6d} | {entry['tok_per_s']:9,.0f} tok/s | token {entry['token']:.4f} "
-                    f"stop {entry['stop']:.4f} | lr {lr:.2e} | {state['tokens'] / 1e6:8.2f}M tok | "
+                    f"stop {entry['stop']:.4f} length {entry['length']:.4f} | lr {lr:.2e} | {state['tokens'] / 1e6:8.2f}M tok | "
                     f"{state['train_time'] / 60:6.1f} min, ETA {eta / 60:.1f} min", flush=True)
         if args.eval_every and state["step"] % args.eval_every == 0:
             run_eval()  # not counted as training time
