@@ -1,4 +1,5 @@
 """Smoke test of train.py on a tiny synthetic prepared-data directory: ILM run, resume, AR run."""
+import argparse
 import json
 import os
 
@@ -37,6 +38,19 @@ def test_train_resume_and_ar(tmp_path):
     train.main(common + ["--out", str(out), "--max-steps", "6", "--resume", "--d-model", "64"])
     ckpt = torch.load(out / "ckpt.pt")
     assert ckpt["state"]["step"] == 6 and ckpt["config"]["d_model"] == 32 and len(ckpt["state"]["evals"]) == 3
+
+    # a fresh machine has no runs/ folder: the committed fp16 copy resumes the run with a fresh optimizer
+    fresh, copy = tmp_path / "fresh", tmp_path / "committed" / "run-fp16.pt"
+    train.main(common + ["--out", str(out), "--max-steps", "8", "--resume", "--portable", str(copy)])
+    small = torch.load(copy)
+    assert "optimizer" not in small and small["state"]["step"] == 8
+    assert all(v.dtype == torch.float16 for v in small["model"].values() if v.is_floating_point())
+    train.main(common + ["--out", str(fresh), "--max-steps", "12", "--resume", "--portable", str(copy), "--log-every", "1"])
+    resumed = torch.load(fresh / "ckpt.pt")
+    assert resumed["state"]["step"] == 12 and resumed["state"]["warm_from"] == 8
+    lrs = [h["lr"] for h in resumed["state"]["history"] if h["step"] > 8]
+    run_args = argparse.Namespace(**resumed["args"])
+    assert abs(lrs[0] - 0.5 * train.lr_at(run_args, 8, 8 / 12)) < 1e-12  # warming up again (--warmup 2): half the rate
     # a token horizon (how baselines are compute-matched) stops at the first logged step past it
     train.main(common + ["--out", str(tmp_path / "tok"), "--max-tokens", "1500"])
     state = torch.load(tmp_path / "tok" / "ckpt.pt")["state"]
@@ -52,6 +66,16 @@ def test_train_resume_and_ar(tmp_path):
     assert [c[:2] for c in meta["training"]["heldout_curve"]] == [[2, ar["state"]["tokens"]]]
     assert meta["data"]["mix"] == {"short-stories": 0.7, "novels-1880s": 0.3} and "mean" in meta["heldout"]
     assert {"model.onnx", "decoder_with_past.onnx"} <= set(meta["files"])
+
+
+def test_lr_warmup_and_rewarm():
+    class A:
+        lr, warmup, schedule, min_lr_frac = 1.0, 4, "cosine", 0.1
+    assert train.lr_at(A, 0, 0.0) == 0.25 and train.lr_at(A, 3, 0.0) == 1.0
+    assert abs(train.lr_at(A, 100, 1.0) - 0.1) < 1e-12
+    # resumed at step 100 with a fresh optimizer: warm up to the schedule's rate there (0.55 at half way)
+    assert abs(train.lr_at(A, 100, 0.5, warm_from=100) - 0.55 / 4) < 1e-12
+    assert abs(train.lr_at(A, 104, 0.5, warm_from=100) - 0.55) < 1e-12
 
 
 def test_init_from_an_exported_model_or_a_checkpoint(tmp_path):

@@ -113,7 +113,11 @@ def parse_args(argv=None):
     p.add_argument("--task", default="story", choices=sorted(TASKS))
     p.add_argument("--objective", default="ilm", choices=["ilm", "ar"])
     p.add_argument("--out", required=True)
-    p.add_argument("--resume", action="store_true", help="continue from --out/ckpt.pt (model size from it)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from --out/ckpt.pt (model size from it), or where that is missing (a fresh machine) "
+                        "from --portable")
+    p.add_argument("--portable", help="also keep this fp16 copy of the run (weights and training state, no optimizer; "
+                                      "~14 MB for 6.9M parameters) up to date at every checkpoint: the file to commit")
     p.add_argument("--init-from", help="start from these weights (a checkpoint .pt or an exported model folder), "
                                        "with a fresh optimizer and schedule; the model size comes from them")
     p.add_argument("--n-layer", type=int, default=4)
@@ -163,17 +167,29 @@ def parse_args(argv=None):
     return args, make_task
 
 
-def lr_at(args, step, progress):
-    if step < args.warmup:
-        return args.lr * (step + 1) / args.warmup
+def lr_at(args, step, progress, warm_from=0):
+    """Linear warmup over --warmup steps from step warm_from (0, or where a run resumed with a fresh optimizer),
+    then the schedule."""
     if args.schedule == "constant":
-        return args.lr
-    return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+        lr = args.lr
+    else:
+        lr = args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+    if step - warm_from < args.warmup:
+        return (args.lr if warm_from == 0 else lr) * (step - warm_from + 1) / args.warmup
+    return lr
 
 
 def load_checkpoint(path):
     # PyTorch >= 2.6 defaults to weights_only=True, which refuses the plain-Python state (1.13 has the flag too)
     return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def portable(blob):
+    """A checkpoint without the optimizer, weights in fp16 (tied tensors stay shared): what a run commits so that
+    a fresh machine can resume it (train.py --resume --portable FILE)."""
+    halves = {}
+    model = {k: halves.setdefault(v.data_ptr(), v.detach().half()) for k, v in blob["model"].items()}
+    return dict({k: v for k, v in blob.items() if k != "optimizer"}, model=model)
 
 
 def initial_weights(path):
@@ -302,7 +318,12 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
 
     ckpt_path = os.path.join(args.out, "ckpt.pt")
-    ckpt = load_checkpoint(ckpt_path) if args.resume else None
+    ckpt = None
+    if args.resume:
+        source = ckpt_path if os.path.exists(ckpt_path) else args.portable
+        if not source or not os.path.exists(source):
+            raise SystemExit(f"--resume: neither {ckpt_path} nor a --portable file exists")
+        ckpt = load_checkpoint(source)
     init = initial_weights(args.init_from) if args.init_from and not ckpt else None
     source_config = ckpt["config"] if ckpt else init[0] if init else None
     if source_config:  # the source fixes the model size (and max_len, which the task's windows depend on)
@@ -325,11 +346,15 @@ def main(argv=None):
                             lr=args.lr, betas=(0.9, 0.95), **fused)
     state = dict(step=0, tokens=0, body_tokens=0, train_time=0.0, history=[], evals=[])
     if ckpt:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
+        model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})
         state = ckpt["state"]
+        if "optimizer" in ckpt:
+            opt.load_state_dict(ckpt["optimizer"])
+        else:  # a portable checkpoint: Adam's moments start afresh, so the learning rate warms up again
+            state["warm_from"] = state["step"]
         torch.set_rng_state(ckpt["torch_rng"])
-        log(f"resumed from {ckpt_path} at step {state['step']}, {state['tokens']:,} tokens")
+        log(f"resumed from {source} at step {state['step']}, {state['tokens']:,} tokens"
+            + ("" if "optimizer" in ckpt else " (fp16 weights, fresh optimizer)"))
     elif init:
         missing, unexpected = model.load_state_dict(init[1], strict=False)
         # A tied head is stored once, as the embedding; a head the source lacks starts fresh; anything else
@@ -363,8 +388,11 @@ def main(argv=None):
     def save():
         blob = dict(model=raw.state_dict(), optimizer=opt.state_dict(), config=asdict(cfg), args=vars(args),
                     task=task.info, tokenizer=task.tokenizer, state=state, torch_rng=torch.get_rng_state())
-        torch.save(blob, ckpt_path + ".tmp")
-        os.replace(ckpt_path + ".tmp", ckpt_path)
+        if args.portable:
+            os.makedirs(os.path.dirname(os.path.abspath(args.portable)), exist_ok=True)
+        for path, data in [(ckpt_path, blob)] + ([(args.portable, portable(blob))] if args.portable else []):
+            torch.save(data, path + ".tmp")
+            os.replace(path + ".tmp", path)
 
     def run_eval():
         val = evaluate(raw, val_sets, args, device, autocast, rank, world, sentence_end)
@@ -407,7 +435,7 @@ def main(argv=None):
         if done.item():
             break
         t0 = time.time()
-        lr = lr_at(args, state["step"], progress)
+        lr = lr_at(args, state["step"], progress, state.get("warm_from", 0))
         for g in opt.param_groups:
             g["lr"] = lr
         rng = np.random.default_rng([args.seed, rank, state["step"]])  # resumable without saving a data rng
