@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ExportOutcome, Settings } from '../shared/contract'
 import type { StoredDocument } from '../shared/documents'
 import { ApiFailure, createService, fileNameFor, type Service } from './service'
+import { DocumentStore, TRASH_KEEP_MS } from './store'
 
 let dir: string
 let service: Service
@@ -110,5 +111,37 @@ describe('models', () => {
       .toBe('ready')
     expect(await second.dispatch('model:info', {})).toMatchObject({ name: 'tiny-copy' })
     await second.close()
+  })
+})
+
+describe('start-up', () => {
+  it('empties the trash: documents deleted longer than TRASH_KEEP_MS ago are gone, later ones can come back', async () => {
+    const data = join(dir, 'trash')
+    const now = Date.now()
+    const storeAt = (ago: number) => DocumentStore.open(data, { now: () => now - ago })
+    const seed = storeAt(0)
+    const old = seed.create({ title: 'Old' })
+    const recent = seed.create({ title: 'Recent' })
+    seed.close()
+    for (const [doc, ago] of [
+      [old, TRASH_KEEP_MS + 1000],
+      [recent, TRASH_KEEP_MS - 60_000]
+    ] as const) {
+      const past = storeAt(ago)
+      past.delete(doc.id)
+      past.close()
+    }
+
+    await createService({
+      host: 'web',
+      version: 't',
+      dataDir: data,
+      modelDir: resolve('src/core/testdata/tiny-ilm')
+    }).close()
+    const store = storeAt(0)
+    expect(() => store.undoDelete(old.id)).toThrow(/not in the trash/)
+    store.undoDelete(recent.id)
+    expect(store.list().map((d) => d.title)).toEqual(['Recent'])
+    store.close()
   })
 })

@@ -121,6 +121,7 @@ const loadingInfo = (name: string): ModelInfo => ({
 
 export function createService(options: ServiceOptions) {
   const store = DocumentStore.open(options.dataDir)
+  store.emptyTrash() // erases what has been in the trash longer than TRASH_KEEP_MS
   const autosaver = new Autosaver(store, { delayMs: options.autosaveDelayMs })
   const settings = () => readSettings(store)
 

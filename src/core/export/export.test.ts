@@ -1,5 +1,5 @@
-// Every format is read back with a reader that shares no code with its writer (see test-readers.ts) and compared
-// with the text we expect, written out by hand here rather than computed by our own parser.
+// Every format is read back with a reader that shares no code with its writer (see test-support/export-readers.ts) and
+// compared with the text we expect, written out by hand here rather than computed by our own parser.
 import JSZip from 'jszip'
 import { describe, expect, it } from 'vitest'
 import { MAX_BODY_BYTES } from '../../shared/documents'
@@ -17,7 +17,7 @@ import {
   xmlProblems,
   xmlText,
   type DocxParagraph
-} from './test-readers'
+} from '../test-support/export-readers'
 
 const TITLE = 'The Lighthouse: a “Draft”'
 const AUTHOR = 'Ana Pérez-Øster'

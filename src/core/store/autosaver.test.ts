@@ -3,7 +3,7 @@ import type { DocumentContent } from '../../shared/documents'
 import { Autosaver } from './autosaver'
 import { DocumentStore } from './document-store'
 import { StoreError } from './errors'
-import { useTempFolders } from './test-helpers'
+import { useTempFolders } from '../test-support/store-helpers'
 
 const tempFolder = useTempFolders()
 const stores: DocumentStore[] = []

@@ -4,12 +4,12 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import Database from 'libsql'
 import { describe, expect, it } from 'vitest'
-import { crashContent, sequenceOf } from './crash-content'
+import { crashContent, sequenceOf } from '../test-support/crash-content'
 import { DocumentStore } from './document-store'
-import { useTempFolders } from './test-helpers'
+import { useTempFolders } from '../test-support/store-helpers'
 
 const tempFolder = useTempFolders()
-const WRITER = path.join(import.meta.dirname, 'crash-writer.ts')
+const WRITER = path.join(import.meta.dirname, '../test-support/crash-writer.ts')
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 
 interface Round {

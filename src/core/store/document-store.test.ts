@@ -1,16 +1,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'libsql'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MAX_BODY_BYTES, type DocumentContent, type GapMark } from '../../shared/documents'
 import {
   DocumentStore,
   DOCUMENTS_FILE_NAME,
   KEEP_AUTOMATIC_REVISIONS,
+  TRASH_KEEP_MS,
   type DocumentStoreOptions
 } from './document-store'
 import { StoreError } from './errors'
-import { manualClock, useTempFolders } from './test-helpers'
+import { manualClock, useTempFolders } from '../test-support/store-helpers'
 
 const tempFolder = useTempFolders()
 const openStores: DocumentStore[] = []
@@ -264,6 +265,58 @@ describe('DocumentStore: soft delete', () => {
     const db = new Database(path.join(folder, DOCUMENTS_FILE_NAME))
     expect(db.prepare('SELECT count(*) FROM revisions').raw().get()).toEqual([0])
     db.close()
+  })
+})
+
+describe('DocumentStore: emptying the trash', () => {
+  const DAY = 24 * 60 * 60 * 1000
+
+  it('erases from the file the documents deleted 30 days ago or earlier, and keeps the rest', () => {
+    expect(TRASH_KEEP_MS).toBe(30 * DAY)
+    const folder = tempFolder()
+    const clock = manualClock()
+    const store = DocumentStore.open(folder, { now: clock.now })
+    const kept = store.create({ title: 'Kept' })
+    const old = store.create(story)
+    store.snapshot(old.id, 'generation')
+    const recent = store.create({ title: 'Recent' })
+    store.delete(old.id)
+    clock.advance(DAY)
+    store.delete(recent.id)
+    store.close()
+
+    // The next start, 30 days after the first delete.
+    clock.advance(29 * DAY)
+    const reopened = openStore(folder, { now: clock.now })
+    expect(reopened.emptyTrash()).toBe(1)
+    expect(reopened.emptyTrash()).toBe(0)
+    reopened.undoDelete(recent.id)
+    expect(reopened.list().map((d) => d.title)).toEqual(['Recent', 'Kept'])
+    expectStoreError(() => reopened.undoDelete(old.id), 'not-found', /not in the trash/)
+
+    const db = new Database(path.join(folder, DOCUMENTS_FILE_NAME))
+    expect(db.prepare('SELECT id FROM documents ORDER BY title').raw().all()).toEqual([[kept.id], [recent.id]])
+    expect(db.prepare('SELECT count(*) FROM revisions WHERE document_id = ?').raw().get(old.id)).toEqual([0])
+    db.close()
+  })
+
+  it('a sweep SQLite refuses is logged and leaves the store working', () => {
+    const folder = tempFolder()
+    const clock = manualClock()
+    const store = openStore(folder, { now: clock.now })
+    const doc = store.create(story)
+    store.delete(doc.id)
+    clock.advance(TRASH_KEEP_MS)
+    const db = new Database(path.join(folder, DOCUMENTS_FILE_NAME))
+    db.exec("CREATE TRIGGER refuse BEFORE DELETE ON documents BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    db.close()
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+
+    expect(store.emptyTrash()).toBe(0)
+    expect(logged).toHaveBeenCalledWith('[inlay] emptying the trash failed:', expect.any(StoreError))
+    logged.mockRestore()
+    store.undoDelete(doc.id)
+    expect(store.get(doc.id)).toMatchObject(story)
   })
 })
 

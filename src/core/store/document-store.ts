@@ -43,6 +43,8 @@ export const BUSY_TIMEOUT_MS = 5000
 export const UNTITLED = 'Untitled'
 /** Revisions taken automatically (before a generation or a restore) kept per document. */
 export const KEEP_AUTOMATIC_REVISIONS = 50
+/** How long a deleted document can still be brought back: the app's start-up sweep erases older ones. */
+export const TRASH_KEEP_MS = 30 * 24 * 60 * 60 * 1000
 
 export interface DocumentStoreOptions {
   /** Clock for timestamps (tests pin it); Date.now by default. */
@@ -280,6 +282,20 @@ export class DocumentStore {
   /** Erases, with their revisions, the documents deleted at least `olderThanMs` ago. Returns how many. */
   purgeDeleted(olderThanMs: number): number {
     return this.write(() => this.sql(SQL.purge).run(this.now() - checkAge(olderThanMs)).changes)
+  }
+
+  /**
+   * The start-up sweep: erases the documents deleted TRASH_KEEP_MS ago or earlier. A failure (a full disk, another
+   * Inlay holding the lock) must not keep the writer from the documents, so it is logged and the next start retries.
+   */
+  emptyTrash(): number {
+    try {
+      return this.purgeDeleted(TRASH_KEEP_MS)
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error
+      console.error('[inlay] emptying the trash failed:', error)
+      return 0
+    }
   }
 
   /** A live document's revisions, newest first. */

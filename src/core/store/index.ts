@@ -6,6 +6,6 @@
 //   autosaver.dispose(); store.close()                          // on quit, in this order
 //
 // Store methods are synchronous and report failures as StoreError (a code for the UI, a message for the user).
-export { DocumentStore, DOCUMENTS_FILE_NAME, type DocumentStoreOptions } from './document-store'
+export { DocumentStore, DOCUMENTS_FILE_NAME, TRASH_KEEP_MS, type DocumentStoreOptions } from './document-store'
 export { Autosaver, type AutosaverOptions, type DraftWriter } from './autosaver'
 export { StoreError } from './errors'

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DocumentStore, DOCUMENTS_FILE_NAME } from './document-store'
 import { StoreError } from './errors'
 import { APPLICATION_ID, MIGRATIONS, migrate, schemaVersion, type Migration } from './migrations'
-import { useTempFolders } from './test-helpers'
+import { useTempFolders } from '../test-support/store-helpers'
 
 const tempFolder = useTempFolders()
 

@@ -6,14 +6,18 @@ import { describe, expect, it } from 'vitest'
 import type { DocumentContent } from '../../shared/documents'
 import { DocumentStore } from './document-store'
 import { StoreError } from './errors'
-import { useTempFolders } from './test-helpers'
+import { useTempFolders } from '../test-support/store-helpers'
 
 const tempFolder = useTempFolders()
 
 const TSX = path.resolve('node_modules/.bin/tsx')
-const OPEN_STORE_CHILD = path.join(import.meta.dirname, 'open-store-child.ts')
-/** Root may write anywhere, so as root the read-only check runs its child as 'nobody'. */
-const NOBODY = 65534
+const OPEN_STORE_CHILD = path.join(import.meta.dirname, '../test-support/open-store-child.ts')
+/**
+ * Root writes anywhere through its capabilities, so as root the child runs without any (util-linux's setpriv): file
+ * modes then bind it as any user's, and, still uid 0, it reads the checkout wherever it lies (another user, such as
+ * 'nobody', could not enter a checkout under a private folder).
+ */
+const DROP_CAPABILITIES = ['setpriv', '--bounding-set=-all']
 
 function caught(action: () => unknown): StoreError {
   try {
@@ -74,13 +78,8 @@ describe('a read-only folder', () => {
     fs.chmodSync(folder, 0o555)
 
     const asRoot = process.getuid?.() === 0
-    const childTemp = tempFolder() // tsx keeps a cache in the temp folder: give the child one it may write to
-    if (asRoot) fs.chownSync(childTemp, NOBODY, NOBODY)
-    const output = execFileSync(TSX, [OPEN_STORE_CHILD, folder], {
-      encoding: 'utf8',
-      env: { ...process.env, TMPDIR: childTemp, HOME: childTemp },
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {})
-    })
+    const [command, ...args] = [...(asRoot ? DROP_CAPABILITIES : []), TSX, OPEN_STORE_CHILD, folder]
+    const output = execFileSync(command, args, { encoding: 'utf8' })
     fs.chmodSync(folder, 0o755)
     expect(JSON.parse(output)).toEqual({
       ok: false,

@@ -1,7 +1,7 @@
 // Child process for store-errors.test.ts: opens the store in a folder (argv[2]) and prints what happened as JSON.
-// It runs as another user when the tests run as root, since root may write anywhere.
-import { DocumentStore } from './document-store'
-import { StoreError } from './errors'
+// When the tests run as root it runs without root's capabilities, since those let it write anywhere.
+import { DocumentStore } from '../store/document-store'
+import { StoreError } from '../store/errors'
 
 try {
   const store = DocumentStore.open(process.argv[2])

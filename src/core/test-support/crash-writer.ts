@@ -3,7 +3,7 @@
 // Usage: node --import tsx crash-writer.ts <folder> <first sequence> [document id]
 import fs from 'node:fs'
 import { crashContent } from './crash-content'
-import { DocumentStore } from './document-store'
+import { DocumentStore } from '../store/document-store'
 
 const [folder, first, existingId] = process.argv.slice(2)
 const store = DocumentStore.open(folder)

@@ -1,7 +1,7 @@
 // Readers for the export tests that share no code with the writers: poppler's pdftotext/pdffonts/pdfinfo, libxml2's
 // xmllint, the raw ZIP header, and small regex readers of the XML the formats define. Test-only.
 import { spawnSync } from 'node:child_process'
-import type { Run } from './markup'
+import type { Run } from '../export/markup'
 
 const inCI = process.env.CI === 'true' || process.env.CI === '1'
 
