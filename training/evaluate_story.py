@@ -215,6 +215,7 @@ def choose_passages(data_dir, weights, tt, n=200, seed=0, lo=100, hi=200, min_re
             a, b = p["sentences"][r]
             frac = (k + 0.5) / q[s]
             picked.append((frac, si, dict(source=s, doc=d, start=p["start"], end=p["end"], removed=[a, b],
+                                          sentences=[(x - p["start"], y - p["start"]) for x, y in p["sentences"]],
                                           n_sentences=len(p["sentences"]), sentence_index=r,
                                           prefix=doc[p["start"]:a].tolist(), original=doc[a:b].tolist(),
                                           suffix=doc[b:p["end"]].tolist())))
@@ -247,8 +248,10 @@ def show_path(path):
 
 
 def load(path, device="cpu"):
-    """(model, checkpoint info dict, checkpoint) for a train.py checkpoint (read only)."""
+    """(model, checkpoint info dict, checkpoint) for a train.py checkpoint or an exported model folder (read only)."""
     from train import load_model
+    if os.path.isdir(path):
+        return load_exported(path, device)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     model, ckpt = load_model(path, device)
@@ -261,6 +264,24 @@ def load(path, device="cpu"):
                 tokenizer_sha256=ckpt["task"].get("tokenizer_sha256"),
                 last_training_eval=dict(step=last["step"], tokens=last["tokens"], val=last["val"]) if last else None)
     return model, info, ckpt
+
+
+def load_exported(folder, device="cpu"):
+    """An exported model folder (model.json + model.onnx, e.g. the shipped models/inlay-story) as load() returns it."""
+    from model import ModelConfig, Transformer
+    from train import initial_weights
+    config, weights, origin = initial_weights(folder)
+    with open(os.path.join(folder, "model.json")) as f:
+        meta = json.load(f)
+    model = Transformer(ModelConfig(**config))
+    model.load_state_dict(weights, strict=False)  # a tied head is stored once, as the embedding
+    training, data = meta.get("training") or {}, meta.get("data") or {}
+    info = dict(path=show_path(folder), sha256=meta["onnx_sha256"], objective=meta["kind"], parameters=model.n_params(),
+                config=config, steps=origin["steps"], tokens_seen=origin["tokens"],
+                body_tokens_seen=training.get("body_tokens_seen"), train_minutes=training.get("train_minutes"),
+                mix=data.get("mix"), data=data.get("data"), tokenizer=show_path(os.path.join(folder, "tokenizer.json")),
+                tokenizer_sha256=data.get("tokenizer_sha256"), last_training_eval=None)
+    return model.to(device).eval(), info, dict(config=config, args=dict(objective=meta["kind"]))
 
 
 def check_same_tokenizer(infos):
@@ -537,6 +558,47 @@ def cmd_stop(args, models, passages):
                 cut=summarize([dict(x=x) for x in cut], "x"), auc=auc, share_at_or_above=thresholds)
 
 
+def cmd_length(args, models, passages):
+    """Length head vs the stop head: (a) predicted vs removed length, (b) stop AUC, (c) unbounded fills and their
+    invented words, (d) ΔNLL_gt of unbounded and of true-length fills when --evaluator is given; for --ilm and for
+    --baseline (default: the shipped model), in one table."""
+    import length_eval as le
+    tt, ev = models["_tt"], models.get("evaluator")
+    roles = [r for r in ("ilm", "baseline") if r in models]
+    if not roles:
+        raise SystemExit("length needs --ilm and/or --baseline")
+    known = le.training_words(resolve(args.corpus), resolve(os.path.join("training", "data", "train-words.txt")))
+    fill_ps = passages[:args.fill_passages]
+    human = [le.fill_words(tt.decode(p["prefix"]), tt.decode(p["original"]), tt.decode(p["suffix"])) for p in fill_ps]
+    out = dict(n_passages=len(passages), fill_passages=len(fill_ps), length_threshold=args.length_threshold,
+               stop_threshold=args.stop_threshold, decode=dict(top_p=args.top_p, temperature=args.temperature),
+               heldout_invented=le.invented_share(human, known), models={})
+    for role in roles:
+        model, info, ck = models[role]
+        room = ck["config"]["max_len"] - 2
+        t0 = time.process_time()
+        r = dict(path=info["path"], length_head=bool(ck["config"].get("length_head")),
+                 predict=le.measure_predictions(model, passages, tt), stop=le.measure_stop(model, passages))
+        fills = {}
+        for name, budget in (("unbounded", None), ("true_length", "true")):
+            rows, summary = le.measure_fills(model, fill_ps, tt, known, room, "top_p", args.top_p, args.temperature,
+                                             args.seed, args.length_threshold, args.stop_threshold, budget)
+            if ev:
+                bodies = [p["prefix"] + p["original"] + p["suffix"] for p in fill_ps]
+                bodies += [p["prefix"] + row["fill"] + p["suffix"] for p, row in zip(fill_ps, rows)]
+                scores = ar_nll(ev[0], bodies)
+                n = len(fill_ps)
+                d = [100.0 * (f[0] / f[1] - o[0] / o[1]) / (o[0] / o[1]) for o, f in zip(scores[:n], scores[n:])]
+                summary["delta_nll_pct"] = summarize([dict(x=x) for x in d], "x")
+            summary["examples"] = [dict(index=p["index"], original=tt.decode(p["original"]), fill=tt.decode(row["fill"]),
+                                        stop_reason=row["stop_reason"]) for p, row in zip(fill_ps[:5], rows[:5])]
+            fills[name] = summary
+        r["fills"] = fills
+        r["cpu_s"] = round(time.process_time() - t0, 1)
+        out["models"][role] = r
+    return out
+
+
 def cmd_samples(args, models, passages):
     tt = models["_tt"]
     ilm, ar, ev = models.get("ilm"), models.get("ar"), models.get("evaluator")
@@ -745,7 +807,63 @@ def md_stop(sec):
     return lines
 
 
-SECTIONS = [("heldout", md_heldout), ("infill", md_infill), ("stop", md_stop), ("samples", md_samples)]
+def md_length(sec):
+    r = sec["result"]
+    roles = list(r["models"])
+    lines = ["## Gap length: the length head against the stop head", ""] + section_header(sec)
+    lines += [f"On the {r['n_passages']} infill passages: (a) the length head's λ at the gap (the expected number of "
+              "missing tokens there) against the tokens removed — a clause (the removed sentence's longest piece between "
+              "commas), the sentence, or it and the next one or two sentences; (b) AUC between whole passages and passages "
+              "missing the sentence, scored by the expected missing length over every gap (Σλ, lower = complete) where "
+              "the model has a length head, else by the stop head's P(complete); (c) unbounded one-sentence fills of the "
+              f"first {r['fill_passages']} passages (top-p {r['decode']['top_p']}, temperature {r['decode']['temperature']}; "
+              f"the decoder stops when Σλ over the gap < {r['length_threshold']}, or without a length head when "
+              f"P(complete) ≥ {r['stop_threshold']}; no cap but the window); (d) ΔNLL_gt of those fills and of fills given "
+              "the true length as the budget, under the evaluator; (e) invented words: words of the fill (and of words it "
+              "finishes) found nowhere in the training corpus.", "",
+              "| measure | goal | " + " | ".join(f"{role}: `{r['models'][role]['path']}`" for role in roles) + " |",
+              "|---|---|" + "---|" * len(roles)]
+
+    def row(name, goal, cell):
+        lines.append(f"| {name} | {goal} | " + " | ".join(cell(r["models"][role]) for role in roles) + " |")
+
+    for kind, label in (("clause", "a clause"), ("sentence", "one sentence"), ("sentences", "2–3 sentences")):
+        def pred(m, kind=kind):
+            e = (m["predict"] or {}).get(kind)
+            if not e:
+                return "no length head"
+            rho = "–" if e["spearman"] is None else f"{e['spearman']:.2f}"
+            return (f"median \|log2\| {e['median_abs_log2']:.2f}, within 2× {100 * e['within_2x']:.0f}%, ρ {rho} "
+                    f"(n {e['n']}, true median {e['true_median']:.0f}, predicted {e['predicted_median']:.1f})")
+        row(f"(a) predicted length, {label}", "within 2× ≥ 70% (sentence)" if kind == "sentence" else "", pred)
+    row("(b) stop AUC (the decoder's decision)", "≥ 0.9", lambda m: f"{m['stop']['auc']:.3f}")
+    row("(b) stop head AUC", "", lambda m: f"{m['stop']['stop_head_auc']:.3f}")
+    for name, label in (("unbounded", "unbounded"), ("true_length", "true length as budget")):
+        def fills(m, name=name):
+            f = m["fills"][name]
+            return (f"{f['written_median']:.0f} tokens written (removed {f['removed_median']:.0f}); words × "
+                    f"{f['word_ratio_median']:.2f}; within 0.5–2× {100 * f['within_half_to_2x']:.0f}%; "
+                    + ", ".join(f"{k} {v}" for k, v in f["stop_reasons"].items()))
+        if name == "unbounded":
+            row("(c) fills, " + label, "within 0.5–2× words ≥ 70%", fills)
+        row(f"(d) ΔNLL_gt, {label}", "≤ +8.4%" if name == "unbounded" else "",
+            lambda m, name=name: fmt((m["fills"][name].get("delta_nll_pct") or {}).get("mean"), 1, True))
+        row(f"(e) invented words, {label}", f"≤ 3% (held-out text {100 * r['heldout_invented']['share']:.1f}%)",
+            lambda m, name=name: (f"{100 * m['fills'][name]['invented']['share']:.1f}% of "
+                                  f"{m['fills'][name]['invented']['words']}: "
+                                  + ", ".join(m["fills"][name]["invented"]["examples"][:6])))
+    lines += [""]
+    for role in roles:
+        lines += [f"Unbounded fills by {role} (first 5):", ""]
+        for e in r["models"][role]["fills"]["unbounded"]["examples"]:
+            lines += [f"- passage {e['index']} ({e['stop_reason']}): original “{quote(e['original'])}” → fill "
+                      f"“{quote(e['fill'], 400)}”"]
+        lines += [""]
+    return lines
+
+
+SECTIONS = [("heldout", md_heldout), ("infill", md_infill), ("stop", md_stop), ("length", md_length),
+            ("samples", md_samples)]
 
 
 def write_report(out_md, report):
@@ -773,11 +891,18 @@ def parse_args(argv=None):
                         ("infill", "one-sentence infilling, ΔNLL_gt under an evaluator"),
                         ("samples", "unconditional samples and the first infills, as text"),
                         ("stop", "the stop head on whole vs sentence-removed infill passages"),
+                        ("length", "gap length: length head vs stop head, unbounded fills, invented words"),
                         ("all", "heldout, infill, stop and samples")):
         s = sub.add_parser(name, help=help_)
         s.add_argument("--ilm", help="ILM checkpoint (train.py ckpt.pt)")
         s.add_argument("--ar", help="same-size AR checkpoint (baseline)")
         s.add_argument("--evaluator", help="AR checkpoint that scores infills (larger or longer-trained)")
+        s.add_argument("--baseline", help="length: the ILM to compare with (checkpoint or exported model folder)")
+        s.add_argument("--corpus", default="../shared/corpus", help="length: the corpus, for the invented-words check")
+        s.add_argument("--length-threshold", type=float, default=0.5,
+                       help="stop when the gap's expected missing length is below this (models with a length head)")
+        s.add_argument("--temperature", type=float, default=1.0)
+        s.add_argument("--fill-passages", type=int, default=100, help="length: passages filled without a bound")
         s.add_argument("--out", required=True, help="Markdown report; the JSON goes next to it")
         s.add_argument("--data", help="prepared data (default: the one the checkpoint was trained on)")
         s.add_argument("--tokenizer", help="tokenizer.json (default: the checkpoint's)")
@@ -812,23 +937,23 @@ def main(argv=None):
     command = "/usr/bin/python3 training/evaluate_story.py " + " ".join(shlex.quote(a) for a in argv)
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     models, infos = {}, {}
-    for role in ("ilm", "ar", "evaluator"):
+    for role in ("ilm", "baseline", "ar", "evaluator"):
         path = getattr(args, role)
         if path:
             models[role] = load(path, args.device)
             infos[role] = models[role][1]
     check_same_tokenizer(list(infos.values()))
-    for role, want in (("ilm", "ilm"), ("ar", "ar"), ("evaluator", "ar")):
+    for role, want in (("ilm", "ilm"), ("baseline", "ilm"), ("ar", "ar"), ("evaluator", "ar")):
         if role in infos and infos[role]["objective"] != want:
             raise SystemExit(f"--{role} must be an {want.upper()} checkpoint, not {infos[role]['objective']}")
-    base = infos.get("ilm") or infos.get("ar") or infos.get("evaluator")
+    base = infos.get("ilm") or infos.get("baseline") or infos.get("ar") or infos.get("evaluator")
     if base is None:
         raise SystemExit("give at least one checkpoint")
     from tokenizer import Tokenizer
     models["_tt"] = TokenText(Tokenizer.from_file(resolve(args.tokenizer or base["tokenizer"])))
     cmds = ["heldout", "infill", "stop", "samples"] if args.cmd == "all" else [args.cmd]
     passages = candidates = None
-    if {"infill", "samples", "stop"} & set(cmds):
+    if {"infill", "samples", "stop", "length"} & set(cmds):
         mix = base["mix"] or {}
         passages, candidates = choose_passages(default_data(base, args), mix, models["_tt"], args.n_passages, args.seed,
                                                *args.passage_tokens, *args.removed_tokens)
@@ -851,6 +976,9 @@ def main(argv=None):
         elif c == "stop":
             result = cmd_stop(args, models, passages)
             used = {k: v for k, v in infos.items() if k == "ilm"}
+        elif c == "length":
+            result = cmd_length(args, models, passages)
+            used = {k: v for k, v in infos.items() if k in ("ilm", "baseline", "evaluator")}
         else:
             result = cmd_samples(args, models, passages)
             used = infos
@@ -858,7 +986,7 @@ def main(argv=None):
                    cpu_s=round(time.process_time() - c0, 1), threads=args.threads,
                    args={k: v for k, v in vars(args).items() if k not in ("cmd",)}, checkpoints=used,
                    evaluator=infos.get("evaluator", {}).get("path") if c != "heldout" else None, result=result)
-        if c in ("infill", "samples", "stop"):
+        if c in ("infill", "samples", "stop", "length"):
             sec["candidates"] = candidates
         if os.path.exists(jp):  # sections another run wrote meanwhile (subcommands may run side by side)
             with open(jp) as f:

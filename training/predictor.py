@@ -1,7 +1,9 @@
 """Reference ILM decoder: one insertion per forward pass.
 
-Each step: forward `[CLS] prompt [BOS] body`; stop if softmax(stop)[0] ("complete") >= threshold (not before
-min_steps insertions, so infilling always inserts something); otherwise mask special tokens and disallowed
+Each step: forward `[CLS] prompt [BOS] body`; stop (not before min_steps insertions, so infilling always inserts
+something) when the model says the text is complete: with a length head, when the expected number of tokens still
+missing over the allowed gaps, sum of lambda_i, is below length_threshold; without one, when softmax(stop)[0]
+("complete") >= stop_threshold. Otherwise mask special tokens and disallowed
 gaps, pick a gap and a token, insert, repeat. Gap g of a body with k tokens (g = 0..k) is "right after body
 token g-1", g = 0 being the BOS row. Greedy mode is deterministic (ties go to the lowest index) and is the
 reference the TypeScript engine must reproduce; the arrays are rebuilt each step with positions 0..L-1.
@@ -13,12 +15,13 @@ from objective import SPECIAL_IDS, frame, pad
 
 @torch.no_grad()
 def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap="marginal", sample="greedy",
-             top_p=0.9, temperature=1.0, generator=None, parallel=1):
+             top_p=0.9, temperature=1.0, generator=None, parallel=1, length_threshold=0.5):
     """examples: list of (prompt_ids, body_ids, allowed_gaps or None = every gap). gap: "marginal" picks the gap
     by log-sum-exp over its tokens, then the token within it; "joint" picks (gap, token) in one go.
     sample: "greedy" or "top_p" (with temperature, drawing from `generator`). Returns per example a dict:
-    body (final body ids), ids (the whole sequence), steps [(step, row, token, stop_prob)], stop_reason,
-    stop_prob (of the last forward pass). parallel=k (with gap="marginal") inserts into the k gaps with the largest
+    body (final body ids), ids (the whole sequence), steps [(step, row, token, stop_prob)], stop_reason ("stop"
+    when the model ended it), stop_prob (of the last forward pass), remaining (the last expected missing length;
+    None without a length head). length_threshold=None ignores a length head (the stop head decides). parallel=k (with gap="marginal") inserts into the k gaps with the largest
     marginals in one forward pass (one token each), as the app's parallel mode does; max_steps counts insertions."""
     device = next(model.parameters()).device
     max_len = model.cfg.max_len
@@ -26,21 +29,29 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
     for prompt, body, allowed in examples:
         allowed = [True] * (len(body) + 1) if allowed is None else list(map(bool, allowed))
         assert len(allowed) == len(body) + 1, "one flag per gap: len(body) + 1"
-        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None))
+        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None, remaining=None))
     while True:
         live = [s for s in states if s["stop_reason"] is None]
         if not live:
             break
         batch = pad([frame(s["prompt"], s["body"])[0] for s in live])
-        token_logits, stop_logits, _ = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")))
+        token_logits, stop_logits, lengths = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")))
         stop_p = stop_logits.float().softmax(-1)[:, 0].cpu()
+        use_length = lengths is not None and length_threshold is not None
+        lengths = lengths.float().cpu() if use_length else None
         token_logits = token_logits.float().cpu()
         token_logits[..., list(SPECIAL_IDS)] = float("-inf")
         for b, s in enumerate(live):
             step, p = len(s["steps"]), stop_p[b].item()
             s["stop_prob"] = p
             n_tokens = len(s["prompt"]) + len(s["body"]) + 2
-            if step >= min_steps and p >= stop_threshold:
+            bos = 1 + len(s["prompt"])
+            if use_length:
+                s["remaining"] = float(lengths[b, bos:n_tokens][torch.tensor(s["allowed"])].sum())
+                complete = s["remaining"] < length_threshold
+            else:
+                complete = p >= stop_threshold
+            if step >= min_steps and complete:
                 s["stop_reason"] = "stop"
             elif step >= max_steps:
                 s["stop_reason"] = "max_steps"
@@ -50,7 +61,6 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
                 s["stop_reason"] = "no_gap"
             if s["stop_reason"]:
                 continue
-            bos = 1 + len(s["prompt"])
             scores = token_logits[b, bos:n_tokens] / (temperature if sample == "top_p" else 1.0)  # [gaps, V]
             scores[~torch.tensor(s["allowed"])] = float("-inf")
             if parallel > 1 and gap == "marginal":
@@ -65,7 +75,7 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
             for g, tok in sorted(picks):
                 s["steps"].append((len(s["steps"]), bos + g, tok, p))
     return [dict(body=s["body"], ids=frame(s["prompt"], s["body"])[0], steps=s["steps"],
-                 stop_reason=s["stop_reason"], stop_prob=s["stop_prob"]) for s in states]
+                 stop_reason=s["stop_reason"], stop_prob=s["stop_prob"], remaining=s["remaining"]) for s in states]
 
 
 def choose(scores, gap, sample, top_p, generator):

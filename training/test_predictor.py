@@ -20,17 +20,18 @@ def target_entropy(batch):
     return out
 
 
-def overfit(steps=300):
+def overfit(steps=300, length_head=False, drops=None):
     torch.manual_seed(0)
-    model = Transformer(ModelConfig(vocab_size=25, n_layer=2, n_head=4, d_model=64, d_ff=128, max_len=16))
+    model = Transformer(ModelConfig(vocab_size=25, n_layer=2, n_head=4, d_model=64, d_ff=128, max_len=16,
+                                    length_head=length_head))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    rng, collate, losses = np.random.default_rng(0), ILMCollator(), []
+    rng, collate, losses = np.random.default_rng(0), ILMCollator(drops=drops), []
     examples = [([], s) for s in SENTENCES] * 8
     for _ in range(steps):
         excess = 0.0
         for batch in collate(examples, rng):  # micro-batches of one step
-            tok, stop, _ = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
-            loss = (tok + stop).sum() / len(examples)
+            tok, stop, length = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
+            loss = (tok + stop + length).sum() / len(examples)
             loss.backward()
             excess += loss.item() - target_entropy(batch).sum().item() / len(examples)  # over the floor
         opt.step()
@@ -48,6 +49,21 @@ def test_tiny_model_overfits_and_regenerates_a_sentence():
     s = SENTENCES[0]
     out = generate(model, [([], s[::2], None)], max_steps=12)[0]
     assert out["body"] == s, out
+
+
+def test_length_head_ends_a_gap_when_nothing_is_missing():
+    model, _ = overfit(length_head=True, drops={"scatter": 0.4, "span": 0.4, "complete": 0.2})
+    s = SENTENCES[1]  # 8 14 10 19 13 17 16: remove 10 19 13, allow only their gap
+    out = generate(model, [([], s[:2] + s[5:], [False, False, True, False, False])], max_steps=10,
+                   stop_threshold=1.1)[0]  # the stop head can never stop it: the length head must
+    assert out["body"] == s and out["stop_reason"] == "stop" and out["remaining"] < 0.5, out
+    with torch.no_grad():  # before filling, the head expects about the 3 missing tokens there
+        _, _, lam = model(torch.tensor([[1, 2, 8, 14, 17, 16]]), torch.arange(6)[None], torch.ones(1, 6, dtype=torch.long))
+    assert 2 < lam[0, 3] < 4.5 and lam[0, [1, 2, 4, 5]].max() < 0.5, lam
+    # without the length head's rule, the same model runs to its budget
+    out = generate(model, [([], s[:2] + s[5:], [False, False, True, False, False])], max_steps=10,
+                   stop_threshold=1.1, length_threshold=None)[0]
+    assert out["stop_reason"] in ("max_steps", "max_len") and out["remaining"] is None
 
 
 def tiny():
