@@ -5,24 +5,24 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import type { z } from 'zod'
 import {
   requests,
   streams,
   type ApiError,
   type Channel,
-  type ExportFormat,
   type ExportOutcome,
   type GenerationEvent,
   type GenerationStart,
   type ModelInfo,
   type ModelSummary,
+  type ParsedRequest,
   type ResponseMap,
-  type Settings,
   type StreamChannel,
   type StreamHandle
 } from '../shared/contract'
-import { fillLayout } from '../shared/segments'
-import { fill, IlmModel, type Segment } from './engine'
+import { fillLayout, fillSegments } from '../shared/segments'
+import { fill, IlmModel } from './engine'
 import { EXPORT_MEDIA_TYPES, ExportError, exportDocuments, importDocument } from './export'
 import { readSettings, updateSettings } from './settings'
 import { Autosaver, DocumentStore, StoreError } from './store'
@@ -94,15 +94,7 @@ function invalid(message: string): ApiFailure {
   return new ApiFailure({ code: 'invalid-request', message })
 }
 
-function parse<
-  S extends {
-    safeParse(
-      v: unknown
-    ):
-      | { success: true; data: unknown }
-      | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }
-  }
->(schema: S, name: string, payload: unknown): unknown {
+function parse<T>(schema: z.ZodType<T>, name: string, payload: unknown): T {
   const parsed = schema.safeParse(payload ?? {})
   if (parsed.success) return parsed.data
   const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
@@ -210,47 +202,47 @@ export function createService(options: ServiceOptions) {
     return read()
   }
 
-  type Handlers = { [C in Channel]: (request: never) => Promise<ResponseMap[C]> | ResponseMap[C] }
+  // Each handler takes what its channel's schema outputs, so a request type cannot drift from its schema.
+  type Handlers = { [C in Channel]: (request: ParsedRequest<C>) => Promise<ResponseMap[C]> | ResponseMap[C] }
   const handlers: Handlers = {
     'app:info': () => ({ name: 'Inlay', version: options.version, host: options.host }),
     'model:info': () => modelInfo,
     'model:list': () => listModels(),
-    'documents:list': (r: { query?: string }) => flushed(() => store.list({ query: r.query })),
-    'documents:create': (r: { content?: Parameters<DocumentStore['create']>[0] }) => {
+    'documents:list': (r) => flushed(() => store.list({ query: r.query })),
+    'documents:create': (r) => {
       const doc = store.create(r.content)
       updateSettings(store, { lastDocumentId: doc.id })
       return doc
     },
-    'documents:open': (r: { id: string }) => {
+    'documents:open': (r) => {
       const doc = flushed(() => store.get(r.id))
       updateSettings(store, { lastDocumentId: doc.id })
       return doc
     },
-    'documents:saveDraft': (r: { id: string; content: Parameters<DocumentStore['saveDraft']>[1] }) => {
+    'documents:saveDraft': (r) => {
       store.get(r.id) // an unknown document fails now, not later in the timer
       autosaver.update(r.id, r.content)
       return null
     },
-    'documents:save': (r: { id: string; content: Parameters<DocumentStore['save']>[1] }) =>
-      flushed(() => store.save(r.id, r.content)),
-    'documents:rename': (r: { id: string; title: string }) => flushed(() => store.rename(r.id, r.title)),
-    'documents:delete': (r: { id: string }) => {
+    'documents:save': (r) => flushed(() => store.save(r.id, r.content)),
+    'documents:rename': (r) => flushed(() => store.rename(r.id, r.title)),
+    'documents:delete': (r) => {
       flushed(() => store.delete(r.id))
       return null
     },
-    'documents:undoDelete': (r: { id: string }) => {
+    'documents:undoDelete': (r) => {
       store.undoDelete(r.id)
       return store.get(r.id)
     },
-    'documents:revisions': (r: { id: string }) => flushed(() => store.revisions(r.id)),
-    'documents:revision': (r: { revisionId: number }) => store.revision(r.revisionId),
-    'documents:restore': (r: { id: string; revisionId: number }) => flushed(() => store.restore(r.id, r.revisionId)),
+    'documents:revisions': (r) => flushed(() => store.revisions(r.id)),
+    'documents:revision': (r) => store.revision(r.revisionId),
+    'documents:restore': (r) => flushed(() => store.restore(r.id, r.revisionId)),
     'settings:get': () => settings(),
-    'settings:set': async (patch: Partial<Settings>) => {
+    'settings:set': async (patch) => {
       if (patch.model !== undefined) await switchModel(patch.model)
       return updateSettings(store, patch)
     },
-    'export:documents': async (r: { ids: string[]; format: ExportFormat }) => {
+    'export:documents': async (r) => {
       const docs = flushed(() => r.ids.map((id) => store.get(id)))
       const title = docs.length > 1 ? `${docs[0]!.title} and ${docs.length - 1} more` : undefined
       const bytes = await exportDocuments(docs, r.format, { author: settings().author, title })
@@ -261,13 +253,13 @@ export function createService(options: ServiceOptions) {
       }
       return (options.deliverExport ?? downloadExport)(file)
     },
-    'import:document': async (r: { fileName: string; base64: string }) => {
+    'import:document': async (r) => {
       const imported = await importDocument(Buffer.from(r.base64, 'base64'), r.fileName)
       const doc = store.create({ title: imported.title, body: imported.body, gaps: [] })
       updateSettings(store, { lastDocumentId: doc.id })
       return { ...doc, warnings: imported.warnings }
     },
-    'generation:stop': (r: { runId: string }) => {
+    'generation:stop': (r) => {
       const run = runs.get(r.runId)
       run?.abort()
       return { stopped: run !== undefined }
@@ -278,13 +270,17 @@ export function createService(options: ServiceOptions) {
     if (!Object.hasOwn(requests, channel)) {
       throw new ApiFailure({ code: 'unknown-channel', message: `Unknown channel: ${channel}` })
     }
-    const name = channel as Channel
-    const request = parse(requests[name], channel, payload)
     try {
-      return await (handlers[name] as (r: unknown) => unknown)(request)
+      return await handle(channel as Channel, payload)
     } catch (err) {
       fromCoreError(err)
     }
+  }
+
+  // The schemas as a map over channels, so indexing with a generic channel keeps schema and handler paired.
+  const schemas: { [C in Channel]: z.ZodType<ParsedRequest<C>> } = requests
+  function handle<C extends Channel>(channel: C, payload: unknown): Promise<ResponseMap[C]> | ResponseMap[C] {
+    return handlers[channel](parse(schemas[channel], channel, payload))
   }
 
   const runs = new Map<string, AbortController>()
@@ -310,21 +306,9 @@ export function createService(options: ServiceOptions) {
     store.saveDraft(request.documentId, request.content)
     store.snapshot(request.documentId, 'generation')
 
-    const segments: Segment[] = []
-    let cursor = 0
-    for (const { mark, at } of layout.gaps) {
-      if (at > cursor) segments.push({ kind: 'text', text: layout.text.slice(cursor, at) })
-      segments.push({
-        kind: 'gap',
-        gap: { id: mark.id, min: mark.min, max: mark.max, include: mark.include, ban: mark.ban }
-      })
-      cursor = at
-    }
-    if (cursor < layout.text.length) segments.push({ kind: 'text', text: layout.text.slice(cursor) })
-
     emit({ type: 'started', runId, provider: model.provider })
     const started = performance.now()
-    const run = fill(model, segments, { ...request.params, signal })
+    const run = fill(model, fillSegments(layout), { ...request.params, signal })
     for (;;) {
       const next = await run.next()
       if (next.done) {
@@ -345,7 +329,7 @@ export function createService(options: ServiceOptions) {
   function stream(channel: string, payload: unknown, emit: (event: GenerationEvent) => void): StreamHandle {
     if (!Object.hasOwn(streams, channel))
       throw new ApiFailure({ code: 'unknown-channel', message: `Unknown stream: ${channel}` })
-    const request = parse(streams[channel as StreamChannel], channel, payload) as GenerationStart
+    const request = parse(streams[channel as StreamChannel], channel, payload)
     if (runs.size > 0)
       throw new ApiFailure({ code: 'conflict', message: 'A generation is already running; stop it first' })
     const runId = randomUUID()

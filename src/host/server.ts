@@ -9,12 +9,11 @@ import { extname, join, normalize, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { invokeEnveloped, startStream } from '../core/envelope'
+import { MAX_REQUEST_BYTES, MAX_SOCKET_MESSAGE_BYTES } from '../shared/limits'
 import type { SocketMessage, SocketRequest } from '../shared/transport'
 import type { Service } from '../core/service'
 
 const COOKIE = 'inlay_token'
-// Imports arrive as base64 in the body (up to the contract's 16 MiB).
-const MAX_BODY_BYTES = 24 << 20
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -71,7 +70,7 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   let size = 0
   for await (const chunk of req) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new Error(`Request body over ${MAX_BODY_BYTES} bytes`)
+    if (size > MAX_REQUEST_BYTES) throw new Error(`Request body over ${MAX_REQUEST_BYTES} bytes`)
     chunks.push(chunk as Buffer)
   }
   const text = Buffer.concat(chunks).toString('utf8')
@@ -142,7 +141,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   })
 
   // Streams: one socket per page; the page starts and stops streams by id.
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 8 << 20 })
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_SOCKET_MESSAGE_BYTES })
   server.on('upgrade', (req, socket, head) => {
     const origin = req.headers.origin
     const sameOrigin = origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`

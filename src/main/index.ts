@@ -20,14 +20,8 @@ import { createService, type ExportFile, type Service } from '../core/service'
 import type { ExportOutcome, ImportedDocument, MenuCommand } from '../shared/contract'
 import { invokeEnveloped, startStream } from '../core/envelope'
 import { DEFAULT_MODEL_NAME } from '../core/paths'
-import {
-  IPC_INVOKE,
-  IPC_MENU,
-  IPC_STREAM,
-  MAX_IMPORT_BYTES,
-  type StreamControl,
-  type StreamMessage
-} from '../shared/transport'
+import { MAX_IMPORT_BYTES } from '../shared/limits'
+import { IPC_INVOKE, IPC_MENU, IPC_STREAM, type StreamControl, type StreamMessage } from '../shared/transport'
 
 const rendererFile = join(import.meta.dirname, '../renderer/index.html')
 const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined

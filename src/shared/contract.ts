@@ -4,10 +4,20 @@
 // handler runs, so a malformed payload never reaches the core.
 import { z } from 'zod'
 import type { DocumentContent, DocumentSummary, GapMark, Revision, RevisionSummary, StoredDocument } from './documents'
-import { MAX_IMPORT_BYTES } from './transport'
+import { MAX_BODY_BYTES, MAX_IMPORT_BASE64_LENGTH, MAX_PARALLEL, MAX_TITLE_LENGTH } from './limits'
 
 const id = z.string().min(1).max(100)
 const word = z.string().trim().min(1).max(100)
+const title = z.string().max(MAX_TITLE_LENGTH)
+// The limit is in UTF-8 bytes, as the store measures it; a UTF-16 unit is 1 to 3 of them, so encode only near it.
+const body = z
+  .string()
+  .refine(
+    (text) =>
+      text.length <= MAX_BODY_BYTES &&
+      (text.length * 3 <= MAX_BODY_BYTES || new TextEncoder().encode(text).length <= MAX_BODY_BYTES),
+    `larger than ${MAX_BODY_BYTES} bytes (UTF-8)`
+  )
 
 export const GapMarkSchema = z
   .object({
@@ -27,7 +37,7 @@ export const GapMarkSchema = z
   ) satisfies z.ZodType<GapMark>
 
 export const DocumentContentSchema = z
-  .object({ title: z.string().max(300), body: z.string().max(5 * 1024 * 1024), gaps: z.array(GapMarkSchema).max(200) })
+  .object({ title, body, gaps: z.array(GapMarkSchema).max(200) })
   .strict() satisfies z.ZodType<DocumentContent>
 
 export const GenerationParamsSchema = z
@@ -37,7 +47,7 @@ export const GenerationParamsSchema = z
     topK: z.number().int().min(0).max(1000).optional(),
     stopThreshold: z.number().gt(0).max(1),
     alternatives: z.number().int().min(1).max(8),
-    parallel: z.number().int().min(1).max(16),
+    parallel: z.number().int().min(1).max(MAX_PARALLEL),
     maxTokens: z.number().int().min(1).max(2000),
     seed: z
       .number()
@@ -110,12 +120,12 @@ export const requests = {
   'app:info': empty,
   'model:info': empty,
   'model:list': empty,
-  'documents:list': z.object({ query: z.string().max(300).optional() }).strict(),
+  'documents:list': z.object({ query: title.optional() }).strict(),
   'documents:create': z.object({ content: DocumentContentSchema.optional() }).strict(),
   'documents:open': byId,
   'documents:saveDraft': z.object({ id, content: DocumentContentSchema }).strict(),
   'documents:save': z.object({ id, content: DocumentContentSchema }).strict(),
-  'documents:rename': z.object({ id, title: z.string().max(300) }).strict(),
+  'documents:rename': z.object({ id, title }).strict(),
   'documents:delete': byId,
   'documents:undoDelete': byId,
   'documents:revisions': byId,
@@ -126,7 +136,7 @@ export const requests = {
   'export:documents': z.object({ ids: z.array(id).min(1).max(200), format: ExportFormatSchema }).strict(),
   /** A .txt, .md or .docx file the user picked, read by the renderer; it becomes a new document. */
   'import:document': z
-    .object({ fileName: z.string().min(1).max(255), base64: z.string().max(Math.ceil(MAX_IMPORT_BYTES / 3) * 4) })
+    .object({ fileName: z.string().min(1).max(255), base64: z.string().max(MAX_IMPORT_BASE64_LENGTH) })
     .strict(),
   'generation:stop': z.object({ runId: id }).strict()
 } as const
@@ -154,7 +164,10 @@ export interface ResponseMap {
 }
 
 export type Channel = keyof typeof requests
+/** What the renderer sends on a channel. */
 export type RequestOf<C extends Channel> = z.input<(typeof requests)[C]>
+/** What a handler receives: the request after its schema has parsed it (trimmed, defaults filled). */
+export type ParsedRequest<C extends Channel> = z.output<(typeof requests)[C]>
 
 /** One insertion, streamed as the model makes it. */
 export interface InsertionEventData {

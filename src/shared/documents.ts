@@ -79,8 +79,8 @@ export type StoreErrorCode =
   | 'io' // any other failure to read or write the file
   | 'closed'
 
-export const MAX_TITLE_LENGTH = 300
-export const MAX_BODY_BYTES = 5 * 1024 * 1024
+// The limits live in ./limits; re-exported for the store and exporters, which still import them from here.
+export { MAX_BODY_BYTES, MAX_TITLE_LENGTH } from './limits'
 
 const WORD = /[\p{L}\p{N}]/u
 

@@ -20,5 +20,5 @@ export const IPC_STREAM = 'inlay:stream'
 /** Electron only: main → renderer, the application menu's commands (see `MenuCommand`); nothing goes the other way. */
 export const IPC_MENU = 'inlay:menu'
 
-/** The largest file the app takes for import (it travels as base64, a third larger). */
-export const MAX_IMPORT_BYTES = 12 * 1024 * 1024
+// Re-exported for the renderer's store, which still imports it from here; the limit lives in ./limits.
+export { MAX_IMPORT_BYTES } from './limits'
