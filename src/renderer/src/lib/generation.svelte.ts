@@ -1,0 +1,118 @@
+// Generation runs: starts one on the open draft, follows its stream, and routes the writer's review actions to it.
+// The run itself (what it writes into the editor, and when) lives in ./run.
+import type { GenerationParams, InlayApi, StreamHandle } from '../../../shared/contract'
+import type { Draft } from './draft.svelte'
+import type { Models } from './models.svelte'
+import { errorMessage, type Notices } from './notices.svelte'
+import { Run, type RunSnapshot } from './run'
+import type { SettingsStore } from './settings.svelte'
+
+export class Generation {
+  /** The run's latest report, while one holds the editor. */
+  run = $state<RunSnapshot | null>(null)
+  private activeRun: Run | null = null
+  private handle: StreamHandle | null = null
+
+  constructor(
+    private readonly api: InlayApi['generation'],
+    private readonly notices: Notices,
+    private readonly draft: Draft,
+    private readonly settings: SettingsStore,
+    private readonly models: Models
+  ) {}
+
+  /** Whether a run holds the editor (from its start until the writer has decided on every gap). */
+  get active(): boolean {
+    return this.activeRun !== null
+  }
+
+  /** True (and says why) while a run holds the editor. */
+  blocks(): boolean {
+    if (!this.activeRun) return false
+    this.notices.notify('Finish the generation first: accept or reject it, or stop it.')
+    return true
+  }
+
+  async generate(): Promise<void> {
+    const view = this.draft.view
+    const doc = this.draft.current
+    const settings = this.settings.value
+    if (!view || !doc || !settings) return
+    if (this.activeRun) {
+      if (this.activeRun.snapshot.phase === 'review')
+        this.notices.notify('Accept or reject this generation first (or press Escape to stop a running one).')
+      return
+    }
+    const content = this.draft.content()
+    if (content.gaps.length === 0) {
+      this.notices.notify('Mark a gap first: put the cursor where the model should write and press Mod-G.')
+      return
+    }
+    const model = this.models.current
+    if (model?.status === 'error') {
+      this.notices.notify(`The model could not be loaded: ${model.error ?? 'unknown error'}`, 'error')
+      return
+    }
+    this.draft.popover = null
+    await this.draft.flush()
+    const params: GenerationParams = { ...settings.generation, seed: Math.floor(Math.random() * 2 ** 31) }
+    // The run reports from its constructor on; those first reports are read from run.snapshot below.
+    let created: Run | null = null
+    const run = new Run(view, content, (snapshot) => {
+      if (created) this.onRun(created, snapshot)
+    })
+    created = run
+    this.activeRun = run
+    this.run = run.snapshot
+    const handle = this.api.start({ documentId: doc.id, content, params }, (event) => {
+      // Not Notices.attempt: the run must stop here, synchronously, before the stream's next event.
+      try {
+        run.handle(event)
+      } catch (err) {
+        // The stream and the editor disagree (a bug): stop here and keep what is shown for review.
+        run.stop()
+        this.handle?.stop()
+        this.notices.notify(`The generation went out of step and was stopped: ${errorMessage(err)}`, 'error')
+      }
+    })
+    this.handle = handle
+    void handle.finished.then(() => {
+      if (this.handle === handle) this.handle = null
+      run.ended()
+    })
+    view.focus()
+  }
+
+  private onRun(run: Run, snapshot: RunSnapshot): void {
+    if (this.activeRun !== run) return
+    this.run = snapshot
+    if (snapshot.phase === 'finished') {
+      this.activeRun = null
+      this.run = null
+      if (snapshot.error) this.notices.notify(`Generation failed: ${snapshot.error}`, 'error')
+      this.draft.afterChange()
+      this.draft.view?.focus()
+    } else if (snapshot.phase === 'review' && snapshot.error) {
+      this.notices.notify(`The generation ended early: ${snapshot.error}. What it wrote is kept for review.`, 'error')
+    }
+  }
+
+  /** Stops a running generation at once. */
+  stop(): boolean {
+    const run = this.activeRun
+    if (!run) return false
+    const phase = run.snapshot.phase
+    if (phase !== 'running' && phase !== 'waiting') return phase === 'stopping'
+    run.stop()
+    this.handle?.stop()
+    return true
+  }
+
+  /** Runs a review action when a run waits for review; false (so the key falls through) otherwise. */
+  review(action: (run: Run) => void, when: (snapshot: RunSnapshot) => boolean = () => true): boolean {
+    const run = this.activeRun
+    if (!run || run.snapshot.phase !== 'review' || !when(run.snapshot)) return false
+    action(run)
+    return true
+  }
+}
