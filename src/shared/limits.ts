@@ -13,10 +13,7 @@ export const MAX_IMPORT_BYTES = 12 * 1024 * 1024
 /** An import travels as base64: four characters for every three bytes. */
 export const MAX_IMPORT_BASE64_LENGTH = Math.ceil(MAX_IMPORT_BYTES / 3) * 4
 
-/**
- * The most insertions one parallel step may make: the engine's window margin (the tokens of context it keeps
- * beside a gap, WINDOW_MARGIN in src/core/engine/fill.ts), to which it clamps `parallel` anyway.
- */
+/** The most insertions one parallel step may make (the engine clamps `parallel` to it). */
 export const MAX_PARALLEL = 16
 
 /**

@@ -4,8 +4,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Segment } from './document'
 import { fill, type FillOptions, type FillResult, type ForwardModel, type InsertionEvent } from './fill'
+import { TINY } from '../test-support/models'
 import { IlmModel } from './model'
-import { TINY } from './model.test'
 
 interface Trace {
   name: string

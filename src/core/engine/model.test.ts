@@ -2,9 +2,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TINY } from '../test-support/models'
 import { IlmModel, ModelLoadError, providerCandidates } from './model'
-
-export const TINY = resolve('src/core/testdata/tiny-ilm')
 
 interface GoldenRow {
   b: number
