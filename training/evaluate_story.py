@@ -47,8 +47,15 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import length_eval  # noqa: E402
+from checkpoints import initial_weights, load_model  # noqa: E402
+from model import ModelConfig, Transformer  # noqa: E402
 from objective import BOS, CLS, SPECIAL_IDS, ARCollator, frame, pad, to_device  # noqa: E402
-from predictor import generate, pick  # noqa: E402
+from predictor import ar_generate, generate, pick  # noqa: E402
+from prepare import load_split  # noqa: E402
+from tasks import StoryTask  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+from train import evaluate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -193,7 +200,6 @@ def choose_passages(data_dir, weights, tt, n=200, seed=0, lo=100, hi=200, min_re
     candidates of find_passages; each source gets n x its mix weight (capped by what it has), spread evenly
     over its candidates (np.linspace); sources interleaved by that spread. In each passage one removable
     interior sentence is removed, drawn by np.random.default_rng([seed, source index, doc, start])."""
-    from prepare import load_split
     cands = {}
     for s in weights:
         tokens, offsets = load_split(data_dir, s, "val")
@@ -249,7 +255,6 @@ def show_path(path):
 
 def load(path, device="cpu"):
     """(model, checkpoint info dict, checkpoint) for a train.py checkpoint or an exported model folder (read only)."""
-    from train import load_model
     if os.path.isdir(path):
         return load_exported(path, device)
     with open(path, "rb") as f:
@@ -268,8 +273,6 @@ def load(path, device="cpu"):
 
 def load_exported(folder, device="cpu"):
     """An exported model folder (model.json + model.onnx, e.g. the shipped models/inlay-story) as load() returns it."""
-    from model import ModelConfig, Transformer
-    from train import initial_weights
     config, weights, origin = initial_weights(folder)
     with open(os.path.join(folder, "model.json")) as f:
         meta = json.load(f)
@@ -316,44 +319,37 @@ def ar_nll(model, bodies, max_tokens=4096):
     return out
 
 
-@torch.no_grad()
 def ar_continue(model, prefix, budget, tt, sample="top_p", top_p=0.9, generator=None, stop_at_sentence=True):
-    """AR continuation of [CLS] [BOS] prefix (KV cache), at most `budget` tokens, special tokens never drawn.
-    With stop_at_sentence: a drawn token that would start a new sentence (it begins with whitespace after a
+    """AR continuation of [CLS] [BOS] prefix (predictor.ar_generate), at most `budget` tokens, special tokens never
+    drawn. With stop_at_sentence: a drawn token that would start a new sentence (it begins with whitespace after a
     sentence end in the continuation) or contains a line break ends the continuation and is dropped; at the
     first step tokens with a line break are not drawn. Returns (tokens, stop reason)."""
-    cfg, device = model.cfg, next(model.parameters()).device
     ids = frame([], [int(t) for t in prefix])[0]
-    hd = cfg.d_model // cfg.n_head
-    past = [(torch.zeros(1, cfg.n_head, 0, hd, device=device),) * 2 for _ in range(cfg.n_layer)]
-    logits, past = model.decode(torch.tensor([ids], device=device), torch.arange(len(ids), device=device)[None],
-                                torch.ones(1, len(ids), dtype=torch.long, device=device), past)
     special = list(SPECIAL_IDS)
     nl = torch.from_numpy(np.nonzero(tt.has_nl)[0])
-    out, reason = [], "budget"
-    while True:
-        if len(out) >= budget:
-            break
-        if len(ids) + len(out) >= cfg.max_len:
-            reason = "max_len"
-            break
-        scores = logits[0, -1].float().cpu()
+    reason = ["budget"]
+    out = []
+
+    def choose(scores, t):
+        scores = scores[0]
         scores[special] = float("-inf")
-        if stop_at_sentence and not out:
+        if stop_at_sentence and t == 0:
             scores[nl] = float("-inf")
         tok = pick(scores, sample, top_p, generator)
-        if stop_at_sentence and out:
+        if stop_at_sentence and t > 0:
             if tt.has_nl[tok]:
-                reason = "line_break"
-                break
+                reason[0] = "line_break"
+                return [None]
             if tt.starts_ws[tok] and not tt.starts_lower[tok] and tt.ends_sentence(ids[-8:] + out):
-                reason = "sentence_end"
-                break
+                reason[0] = "sentence_end"
+                return [None]
         out.append(tok)
-        P = len(ids) + len(out) - 1
-        logits, past = model.decode(torch.tensor([[tok]], device=device), torch.tensor([[P]], device=device),
-                                    torch.ones(1, P + 1, dtype=torch.long, device=device), past)
-    return out, reason
+        return [tok]
+
+    ar_generate(model, [ids], budget, choose)
+    if reason[0] == "budget" and len(out) < budget:
+        reason[0] = "max_len"
+    return out, reason[0]
 
 
 def seed_for(seed, index, role):
@@ -387,7 +383,6 @@ def default_data(info, args):
 
 
 def cmd_heldout(args, models):
-    from train import StoryTask, evaluate
     ilm, ar = models.get("ilm"), models.get("ar")
     base = ilm or ar
     if base is None:
@@ -562,27 +557,28 @@ def cmd_length(args, models, passages):
     """Length head vs the stop head: (a) predicted vs removed length, (b) stop AUC, (c) unbounded fills and their
     invented words, (d) ΔNLL_gt of unbounded and of true-length fills when --evaluator is given; for --ilm and for
     --baseline (default: the shipped model), in one table."""
-    import length_eval as le
     tt, ev = models["_tt"], models.get("evaluator")
     roles = [r for r in ("ilm", "baseline") if r in models]
     if not roles:
         raise SystemExit("length needs --ilm and/or --baseline")
-    known = le.training_words(resolve(args.corpus), resolve(os.path.join("training", "data", "train-words.txt")))
+    known = length_eval.training_words(resolve(args.corpus), resolve("training/data/train-words.txt"))
     fill_ps = passages[:args.fill_passages]
-    human = [le.fill_words(tt.decode(p["prefix"]), tt.decode(p["original"]), tt.decode(p["suffix"])) for p in fill_ps]
+    human = [length_eval.fill_words(*(tt.decode(p[k]) for k in ("prefix", "original", "suffix"))) for p in fill_ps]
     out = dict(n_passages=len(passages), fill_passages=len(fill_ps), length_threshold=args.length_threshold,
                stop_threshold=args.stop_threshold, decode=dict(top_p=args.top_p, temperature=args.temperature),
-               heldout_invented=le.invented_share(human, known), models={})
+               heldout_invented=length_eval.invented_share(human, known), models={})
     for role in roles:
         model, info, ck = models[role]
         room = ck["config"]["max_len"] - 2
         t0 = time.process_time()
         r = dict(path=info["path"], length_head=bool(ck["config"].get("length_head")),
-                 predict=le.measure_predictions(model, passages, tt), stop=le.measure_stop(model, passages))
+                 predict=length_eval.measure_predictions(model, passages, tt),
+                 stop=length_eval.measure_stop(model, passages))
         fills = {}
         for name, budget in (("unbounded", None), ("true_length", "true")):
-            rows, summary = le.measure_fills(model, fill_ps, tt, known, room, "top_p", args.top_p, args.temperature,
-                                             args.seed, args.length_threshold, args.stop_threshold, budget)
+            rows, summary = length_eval.measure_fills(model, fill_ps, tt, known, room, "top_p", args.top_p,
+                                                      args.temperature, args.seed, args.length_threshold,
+                                                      args.stop_threshold, budget)
             if ev:
                 bodies = [p["prefix"] + p["original"] + p["suffix"] for p in fill_ps]
                 bodies += [p["prefix"] + row["fill"] + p["suffix"] for p, row in zip(fill_ps, rows)]
@@ -949,7 +945,6 @@ def main(argv=None):
     base = infos.get("ilm") or infos.get("baseline") or infos.get("ar") or infos.get("evaluator")
     if base is None:
         raise SystemExit("give at least one checkpoint")
-    from tokenizer import Tokenizer
     models["_tt"] = TokenText(Tokenizer.from_file(resolve(args.tokenizer or base["tokenizer"])))
     cmds = ["heldout", "infill", "stop", "samples"] if args.cmd == "all" else [args.cmd]
     passages = candidates = None

@@ -2,13 +2,16 @@
 
     /usr/bin/python3 training/export.py model --ckpt training/runs/NAME/ckpt.pt --out models/NAME
     /usr/bin/python3 training/export.py golden --out src/core/testdata/tiny-ilm
+    /usr/bin/python3 training/export.py golden --length-head --out src/core/testdata/tiny-ilm-length
 
 `model` writes model.onnx (inputs input_ids / positions / attention_mask int64 [B, L], for an ILM also rows int64
 [B, R], the positions whose token logits are wanted; outputs token_logits float32 [B, R, V] ([B, L, V] for an AR)
 and stop_logits float32 [B, 2], index 0 = "text complete"; B, L and R dynamic), a copy of
 tokenizer.json and model.json; for an AR checkpoint also decoder_with_past.onnx (key/value-cache decoding).
 `golden` trains a tiny seeded ILM on a few sentences for a few seconds, exports it the same way and records
-forward outputs and greedy decoding traces (golden.json) that the TypeScript engine must reproduce.
+forward outputs and greedy decoding traces (golden.json) that the TypeScript engine must reproduce; with
+--length-head the tiny model has a length head (format 3, trained on a mixture of drops) and the traces are
+single-gap fills that end when the gap's expected missing length falls below length_threshold.
 """
 import argparse
 import hashlib
@@ -23,9 +26,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkpoints import load_model  # noqa: E402
 from model import ModelConfig, Transformer  # noqa: E402
 from objective import BOS, CLS, EOS, MASK, PAD, ILMCollator, frame, ilm_loss, pad  # noqa: E402
 from predictor import generate  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
@@ -89,7 +94,9 @@ def export_onnx(model, path):
             "stop_logits": {0: "batch"}}
     if not model.cfg.causal:
         dummy += (torch.tensor([[1, 4, 6], [2, 3, 0]]),)
-        axes.update(rows={0: "batch", 1: "rows"}, token_logits={0: "batch", 1: "rows"}, lengths={0: "batch", 1: "rows"})
+        axes.update(rows={0: "batch", 1: "rows"}, token_logits={0: "batch", 1: "rows"})
+        if model.cfg.length_head:
+            axes["lengths"] = {0: "batch", 1: "rows"}
     _onnx_export(Graph(model), dummy, path, graph_inputs(model.cfg), graph_outputs(model.cfg), axes)
 
 
@@ -152,7 +159,6 @@ def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
 
 
 def cmd_model(args):
-    from train import load_model
     model, ckpt = load_model(args.ckpt)
     s = ckpt["state"]
     training = dict(objective=ckpt["args"]["objective"], steps=s["step"], tokens_seen=s["tokens"],
@@ -178,15 +184,21 @@ GOLDEN_SENTENCES = ["Once upon a time, a little fox lived by the river.",
                     "She opened the letter and smiled."]
 
 
-def train_tiny(sentences, vocab_size, steps=400, seed=0):
+# The length-head fixture's drops: spans and complete windows teach the head where text is missing and where not.
+GOLDEN_LENGTH_DROPS = {"scatter": .4, "span": .4, "complete": .2}
+
+
+def train_tiny(sentences, vocab_size, steps=400, seed=0, length_head=False, drops=None):
     """A tiny ILM memorising a few sentences: its greedy traces are meaningful (it inserts and then stops)."""
     torch.manual_seed(seed)
-    model = Transformer(ModelConfig(vocab_size=vocab_size, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=48))
+    model = Transformer(ModelConfig(vocab_size=vocab_size, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=48,
+                                    length_head=length_head))
     opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
     rng = np.random.default_rng(seed)
     examples = [([], s) for s in sentences] * 8
+    collate = ILMCollator(drops=drops)
     for _ in range(steps):
-        for batch in ILMCollator()(examples, rng):
+        for batch in collate(examples, rng):
             tok, stop, length = ilm_loss(*model(batch["input_ids"], batch["positions"], batch["attention_mask"]), batch)
             ((tok + stop + length).sum() / len(examples)).backward()
         opt.step()
@@ -201,14 +213,15 @@ def r6(t):
 def forward_case(model, seqs, positions=None, full=False, rows=None):
     """Inputs and expected outputs of one padded batch. rows: the positions asked for per sequence (default:
     all of the padded length). Per asked real (b, j = index in the request, row): logsumexp of the row, its
-    top 5 (token, logit) and its first 8 logits; `full` adds every token logit [B, R, V] (keep those small)."""
+    top 5 (token, logit) and its first 8 logits; `full` adds every token logit [B, R, V] (keep those small).
+    A model with a length head adds its lengths [B, R]."""
     batch = pad(seqs)
     if positions is not None:
         batch["positions"] = torch.tensor(positions)
     L = batch["input_ids"].shape[1]
     rows = torch.tensor(rows if rows is not None else [list(range(L))] * len(seqs))
     with torch.no_grad():
-        tok, stop, _ = model(batch["input_ids"], batch["positions"], batch["attention_mask"], rows)
+        tok, stop, lengths = model(batch["input_ids"], batch["positions"], batch["attention_mask"], rows)
     summaries = []
     for b, s in enumerate(seqs):
         for j, i in enumerate(rows[b].tolist()):
@@ -222,18 +235,28 @@ def forward_case(model, seqs, positions=None, full=False, rows=None):
                 rows_dims=list(rows.shape), rows_input=rows.flatten().tolist(), stop_logits=r6(stop), rows=summaries)
     if full:
         case["token_logits"] = r6(tok)
+    if lengths is not None:
+        case["lengths"] = r6(lengths)
     return case
 
 
 def margins(model, prompt, body, allowed, steps):
     """Smallest greedy decision margin along a trace: how far the chosen gap (by marginal) and token were
-    ahead of the runner-up. The engine's float results differ from PyTorch's by ~1e-6, so this must be large."""
-    body, allowed, low = list(body), list(allowed), float("inf")
-    for _, row, token, _ in steps:
+    ahead of the runner-up. The engine's float results differ from PyTorch's by ~1e-6, so this must be large.
+    Also the expected missing length (sum of lambda over the allowed rows) at each step's forward pass and after
+    the last insertion (None without a length head)."""
+    body, allowed, low, remaining = list(body), list(allowed), float("inf"), []
+
+    def forward():
         ids, bos = frame(prompt, body)
         batch = pad([ids])
         with torch.no_grad():
-            logits = model(batch["input_ids"], batch["positions"], batch["attention_mask"])[0][0, bos:].clone()
+            tok, _, lengths = model(batch["input_ids"], batch["positions"], batch["attention_mask"])
+        remaining.append(None if lengths is None else float(lengths[0, bos:][torch.tensor(allowed)].sum()))
+        return tok[0, bos:].clone(), bos
+
+    for _, row, token, _ in steps:
+        logits, bos = forward()
         logits[:, [PAD, CLS, BOS, EOS, MASK]] = float("-inf")
         logits[~torch.tensor(allowed)] = float("-inf")
         marg = logits.logsumexp(-1)
@@ -246,16 +269,48 @@ def margins(model, prompt, body, allowed, steps):
                 low = min(low, float(top2[0] - top2[1]))
         body.insert(g, token)
         allowed.insert(g + 1, True)
-    return low
+    forward()
+    return low, remaining
+
+
+def golden_traces(tk, sents, length_head):
+    """The decoding cases: for the stop-head model, unconditional and infilling ones (all gaps, and one gap with a
+    prompt); for the length-head model, single-gap fills (middle, end, start, empty text, and one cut by its
+    budget) that end when the gap's expected missing length falls below length_threshold."""
+    if not length_head:
+        s1 = sents[1]
+        holes = [t for i, t in enumerate(s1) if i % 3 != 1]  # drop every third token ...
+        only = [True] + [False] * len(holes)
+        only[2] = True  # ... but allow insertion only after the 2nd remaining token
+        return [
+            dict(name="unconditional", prompt=[], body=[], allowed=None, max_steps=24, stop_threshold=0.9, min_steps=1),
+            dict(name="infill-every-gap", prompt=[], body=holes, allowed=None, max_steps=24, stop_threshold=0.9,
+                 min_steps=1),
+            dict(name="infill-one-gap-with-prompt", prompt=tk.encode(" Title"), body=holes, allowed=only, max_steps=6,
+                 stop_threshold=0.9, min_steps=1),
+        ]
+    fox, clock, letter = sents
+    one_gap = lambda body, at: [i == at for i in range(len(body) + 1)]  # noqa: E731
+    middle, end, start = fox[:4] + fox[9:], clock[:-5], letter[3:]
+    base = dict(prompt=[], stop_threshold=0.9, min_steps=1, length_threshold=0.5, max_steps=24)
+    return [
+        dict(base, name="length-unconditional", body=[], allowed=[True]),
+        dict(base, name="length-one-gap-middle", body=middle, allowed=one_gap(middle, 4)),
+        dict(base, name="length-one-gap-end", body=end, allowed=one_gap(end, len(end))),
+        dict(base, name="length-one-gap-start", body=start, allowed=one_gap(start, 0)),
+        dict(base, name="length-one-gap-budget", body=middle, allowed=one_gap(middle, 4), max_steps=2),
+    ]
 
 
 def cmd_golden(args):
-    from tokenizer import Tokenizer
+    out = args.out or os.path.join("src", "core", "testdata", "tiny-ilm-length" if args.length_head else "tiny-ilm")
     tk = Tokenizer.from_file(GOLDEN_TOKENIZER)
     sents = [tk.encode(s) for s in GOLDEN_SENTENCES]
-    model = train_tiny(sents, tk.vocab_size)
+    drops = GOLDEN_LENGTH_DROPS if args.length_head else None
+    model = train_tiny(sents, tk.vocab_size, length_head=args.length_head, drops=drops)
     data = dict(task="golden", sentences=GOLDEN_SENTENCES, note="tiny seeded ILM memorising these sentences")
-    meta = export_dir(model, args.out, GOLDEN_TOKENIZER, data=data, training=dict(objective="ilm", steps=400))
+    training = dict(objective="ilm", steps=400, **(dict(length_head=True, drops=drops) if args.length_head else {}))
+    meta = export_dir(model, out, GOLDEN_TOKENIZER, data=data, training=training)
 
     a = sents[0]
     forward = [
@@ -265,38 +320,41 @@ def cmd_golden(args):
         forward_case(model, [[CLS, BOS, *a], [CLS, BOS, *sents[1]]], rows=[[4, 1, 2, 4], [len(sents[1]) + 1, 3, 0, 0]]),
         forward_case(model, [[CLS, BOS, *sents[2]]], positions=[list(range(100, 102 + len(sents[2])))]),
     ]
-    s1 = sents[1]
-    holes = [t for i, t in enumerate(s1) if i % 3 != 1]  # drop every third token ...
-    only = [True] + [False] * len(holes)
-    only[2] = True  # ... but allow insertion only after the 2nd remaining token
-    traces_in = [
-        dict(name="unconditional", prompt=[], body=[], allowed=None, max_steps=24, stop_threshold=0.9, min_steps=1),
-        dict(name="infill-every-gap", prompt=[], body=holes, allowed=None, max_steps=24, stop_threshold=0.9, min_steps=1),
-        dict(name="infill-one-gap-with-prompt", prompt=tk.encode(" Title"), body=holes, allowed=only, max_steps=6,
-             stop_threshold=0.9, min_steps=1),
-    ]
     traces = []
-    for t in traces_in:
+    for t in golden_traces(tk, sents, args.length_head):
         allowed = t["allowed"] or [True] * (len(t["body"]) + 1)
         r = generate(model, [(t["prompt"], t["body"], allowed)], max_steps=t["max_steps"],
-                     stop_threshold=t["stop_threshold"], min_steps=t["min_steps"])[0]
-        low = margins(model, t["prompt"], t["body"], allowed, r["steps"])
+                     stop_threshold=t["stop_threshold"], min_steps=t["min_steps"],
+                     length_threshold=t.get("length_threshold"))[0]
+        low, remaining = margins(model, t["prompt"], t["body"], allowed, r["steps"])
         assert low > 1e-3, f"trace {t['name']} has a near-tie ({low}); change the case"
-        traces.append(dict(t, allowed=allowed, gap="marginal", sample="greedy",
-                           steps=[dict(step=s, row=row, token=tok, stop_prob=round(p, 6)) for s, row, tok, p in r["steps"]],
+        steps = [dict(step=s, row=row, token=tok, stop_prob=round(p, 6)) for s, row, tok, p in r["steps"]]
+        lengths = {}
+        if args.length_head:  # the stop decision must not hang on float noise either
+            closest = min(abs(x - t["length_threshold"]) for x in remaining)
+            assert closest > 1e-3, f"trace {t['name']} comes within {closest} of its length threshold; change the case"
+            for step, x in zip(steps, remaining):
+                step["remaining"] = round(x, 6)
+            lengths = dict(final_remaining=round(remaining[-1], 6))
+        traces.append(dict(t, allowed=allowed, gap="marginal", sample="greedy", steps=steps,
                            final_body=r["body"], final_ids=r["ids"], final_text=tk.decode(r["body"]),
-                           stop_reason=r["stop_reason"], final_stop_prob=round(r["stop_prob"], 6), min_margin=round(low, 6)))
-    golden = dict(format_version=format_version(model.cfg), generated_by="/usr/bin/python3 training/export.py golden --out " + args.out,
+                           stop_reason=r["stop_reason"], final_stop_prob=round(r["stop_prob"], 6), min_margin=round(low, 6),
+                           **lengths))
+    command = "/usr/bin/python3 training/export.py golden " + ("--length-head " if args.length_head else "")
+    golden = dict(format_version=format_version(model.cfg), generated_by=command + "--out " + out,
                   onnx_sha256=meta["onnx_sha256"], tolerance=1e-4, forward=forward, traces=traces,
                   notes="rows: per real (b, row) summaries of token_logits; stop_prob = softmax(stop_logits)[0] at "
                         "that step's forward pass; row = index in [CLS] prompt [BOS] body of the token the new one "
-                        "goes right after; special ids are never inserted; ties go to the lowest index.")
-    with open(os.path.join(args.out, "golden.json"), "w") as f:
+                        "goes right after; special ids are never inserted; ties go to the lowest index."
+                        + (" lengths: the length head's output [B, R]; remaining = sum of lambda over the allowed rows "
+                           "at that step's forward pass (final_remaining: after the last insertion); a trace ends "
+                           "when it is below length_threshold." if args.length_head else ""))
+    with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump(golden, f, separators=(",", ":"))
     for t in traces:
         print(f"{t['name']}: {len(t['steps'])} steps, {t['stop_reason']}, margin {t['min_margin']}: {t['final_text']!r}")
-    total = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
-    print(f"wrote {args.out} ({total / 1e6:.2f} MB)")
+    total = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+    print(f"wrote {out} ({total / 1e6:.2f} MB)")
 
 
 def main(argv=None):
@@ -307,7 +365,8 @@ def main(argv=None):
     m.add_argument("--out", required=True)
     m.add_argument("--tokenizer", help="tokenizer.json to ship (default: the one the checkpoint names)")
     g = sub.add_parser("golden", help="write the TypeScript engine's fixtures")
-    g.add_argument("--out", default="src/core/testdata/tiny-ilm")
+    g.add_argument("--out", help="default: src/core/testdata/tiny-ilm, or tiny-ilm-length with --length-head")
+    g.add_argument("--length-head", action="store_true", help="a tiny model with a length head (format 3)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)  # tiny models: threads only add overhead
     {"model": cmd_model, "golden": cmd_golden}[args.cmd](args)

@@ -17,6 +17,7 @@ import re
 import numpy as np
 import torch
 
+from corpus import SOURCES, read_documents, split_documents
 from objective import frame, pad, to_device
 from predictor import generate
 
@@ -146,7 +147,6 @@ def training_words(corpus_dir, cache_path):
     if os.path.exists(cache_path):
         with open(cache_path, encoding="utf-8") as f:
             return set(f.read().split())
-    from prepare import SOURCES, read_documents, split_documents
     words = set()
     for s in SOURCES:
         train, _, _ = split_documents(s, read_documents(os.path.join(corpus_dir, f"{s}.txt")))

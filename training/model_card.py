@@ -16,6 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from corpus import HELDOUT_RULE  # noqa: E402
 from evaluate_story import quote  # noqa: E402
 
 TEMPLATE = """# {title}
@@ -71,7 +72,6 @@ def load_json(path):
 
 def heldout_rule(meta):
     """(held-out rule, per-source counts) from the prepared data's meta.json when it is here."""
-    from prepare import HELDOUT_RULE
     data = (meta.get("data") or {}).get("data")
     if data:
         p = data if os.path.isabs(data) else os.path.join(ROOT, data)

@@ -30,13 +30,16 @@ def ilm_drop(prompt, body, rng, n=None):
 
 SPAN_LENGTHS = (2, 128)  # unaligned spans: log-uniform in tokens, a clause to a paragraph
 MAX_SPANS, MAX_SENTENCES = 3, 3
+# Share of spans dropped whole: an empty gap between intact text is where every fill starts (and what the estimate
+# a writer sees reads), but a uniform share alone makes it 1 in span-length of the spans.
+SPAN_WHOLE = 0.25
 
 
 def span_drop_mask(n_body, rng, sentence_starts=()):
     """Drops shaped like the gaps a writer marks: 1..MAX_SPANS contiguous spans of the body, each either
     1..MAX_SENTENCES whole sentences (half of the spans, where the window has a sentence start) or an unaligned
-    span of log-uniform length in SPAN_LENGTHS; inside each span a uniformly random share of its tokens is
-    dropped (at least one), the sparse skeleton a growing gap has. sentence_starts: sorted body indices where
+    span of log-uniform length in SPAN_LENGTHS; each span is dropped whole (SPAN_WHOLE of them) or a uniformly
+    random share of its tokens (at least one), the sparse skeleton a growing gap has. sentence_starts: sorted body indices where
     a sentence begins. Returns a bool mask over the body."""
     dropped = np.zeros(n_body, dtype=bool)
     if n_body == 0:
@@ -52,7 +55,7 @@ def span_drop_mask(n_body, rng, sentence_starts=()):
             length = min(n_body, int(round(np.exp(rng.uniform(np.log(lo), np.log(hi))))))
             a = int(rng.integers(0, n_body - length + 1))
             b = a + length
-        k = int(rng.integers(1, b - a + 1))
+        k = b - a if rng.random() < SPAN_WHOLE else int(rng.integers(1, b - a + 1))
         dropped[a + rng.choice(b - a, size=k, replace=False)] = True
     return dropped
 

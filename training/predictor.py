@@ -10,7 +10,7 @@ reference the TypeScript engine must reproduce; the arrays are rebuilt each step
 """
 import torch
 
-from objective import SPECIAL_IDS, frame, pad
+from objective import PAD, SPECIAL_IDS, frame, pad
 
 
 @torch.no_grad()
@@ -95,3 +95,31 @@ def pick(scores, sample, top_p, generator):
     keep = probs.cumsum(0) - probs < top_p  # the smallest prefix whose mass reaches top_p
     probs = probs * keep
     return int(idx[torch.multinomial(probs / probs.sum(), 1, generator=generator)])
+
+
+@torch.no_grad()
+def ar_generate(model, prefixes, max_new, choose):
+    """Autoregressive decoding with a causal model's key/value cache. prefixes: id lists of one length (the whole
+    framed sequence, e.g. [CLS] prompt [BOS]). Each step choose(scores, t) gets the next-token scores [B, V] (float,
+    on the CPU) and the step t, and returns per row a token, or None where that row ends (nothing appended; rows that
+    ended are ignored after). At most max_new tokens, and never past the model's max_len. Returns the new ids per row."""
+    cfg, device = model.cfg, next(model.parameters()).device
+    B, T = len(prefixes), len(prefixes[0])
+    hd = cfg.d_model // cfg.n_head
+    past = [(torch.zeros(B, cfg.n_head, 0, hd, device=device),) * 2 for _ in range(cfg.n_layer)]
+    logits, past = model.decode(torch.tensor(prefixes, device=device), torch.arange(T, device=device).expand(B, T),
+                                torch.ones(B, T, dtype=torch.long, device=device), past)
+    out, live = [[] for _ in range(B)], [True] * B
+    steps = min(max_new, cfg.max_len - T)
+    for t in range(steps):
+        picks = choose(logits[:, -1].float().cpu(), t)
+        for b in range(B):
+            live[b] = live[b] and picks[b] is not None
+            if live[b]:
+                out[b].append(int(picks[b]))
+        if not any(live) or t == steps - 1:
+            break
+        nxt = torch.tensor([[int(picks[b]) if live[b] else PAD] for b in range(B)], device=device)
+        logits, past = model.decode(nxt, torch.full((B, 1), T + t, dtype=torch.long, device=device),
+                                    torch.ones(B, T + t + 1, dtype=torch.long, device=device), past)
+    return out

@@ -204,41 +204,32 @@ def valid_walk(pred, graph):
 
 
 def ar_greedy(model, prompts, max_new, batch_size=500):
-    """Greedy continuation of `[CLS] prompt [BOS]` with the causal model's KV cache. Prompts are grouped by
-    length so that no row needs padding. Returns the generated ids per prompt (up to EOS included, or max_new)."""
-    import torch
+    """Greedy continuation of `[CLS] prompt [BOS]` with the causal model's KV cache (predictor.ar_generate).
+    Prompts are grouped by length so that no row needs padding. Returns the generated ids per prompt (up to EOS
+    included, or max_new)."""
+    from predictor import ar_generate
     out = [None] * len(prompts)
     by_len = {}
     for i, p in enumerate(prompts):
         by_len.setdefault(len(p), []).append(i)
-    H, hd = model.cfg.n_head, model.cfg.d_model // model.cfg.n_head
-    with torch.no_grad():
-        for L, idx_all in sorted(by_len.items()):
-            for s in range(0, len(idx_all), batch_size):
-                idx = idx_all[s:s + batch_size]
-                B = len(idx)
-                ids = torch.tensor([[CLS, *prompts[i], BOS] for i in idx], dtype=torch.long)
-                T = ids.shape[1]
-                past = [(torch.zeros(B, H, 0, hd), torch.zeros(B, H, 0, hd)) for _ in model.blocks]
-                pos = torch.arange(T).expand(B, T)
-                logits, past = model.decode(ids, pos, torch.ones(B, T, dtype=torch.long), past)
-                gen = torch.zeros(B, 0, dtype=torch.long)
-                done = torch.zeros(B, dtype=torch.bool)
-                for t in range(max_new):
-                    nxt = logits[:, -1].float()
-                    nxt[:, [PAD, CLS, BOS, MASK]] = float("-inf")
-                    nxt = nxt.argmax(-1)
-                    nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
-                    gen = torch.cat([gen, nxt[:, None]], 1)
-                    done |= nxt == EOS
-                    if bool(done.all()) or t == max_new - 1:
-                        break
-                    n = T + t + 1
-                    logits, past = model.decode(nxt[:, None], torch.full((B, 1), T + t, dtype=torch.long),
-                                                torch.ones(B, n, dtype=torch.long), past)
-                for r, i in enumerate(idx):
-                    g = gen[r].tolist()
-                    out[i] = g[:g.index(EOS) + 1] if EOS in g else [x for x in g if x != PAD]
+
+    def choose(scores, t, ended):
+        scores[:, [PAD, CLS, BOS, MASK]] = float("-inf")
+        picks = scores.argmax(-1).tolist()
+        for r, tok in enumerate(picks):  # EOS is kept, then the row ends
+            if ended[r]:
+                picks[r] = None
+            ended[r] = ended[r] or tok == EOS
+        return picks
+
+    for L, idx_all in sorted(by_len.items()):
+        for s in range(0, len(idx_all), batch_size):
+            idx = idx_all[s:s + batch_size]
+            ended = [False] * len(idx)
+            gen = ar_generate(model, [[CLS, *prompts[i], BOS] for i in idx], max_new,
+                              lambda scores, t: choose(scores, t, ended))
+            for r, i in enumerate(idx):
+                out[i] = gen[r]
     return out
 
 
@@ -258,7 +249,7 @@ def ilm_greedy(model, prompts, max_steps, threshold, batch_size=500):
 def evaluate_checkpoint(ckpt_path, n=5000, threshold=0.5, batch_size=500, seed=None):
     """Exact match of the greedy generations on the first n test graphs of the checkpoint's level."""
     import torch
-    from train import load_model
+    from checkpoints import load_model
     model, ckpt = load_model(ckpt_path)
     info = ckpt["task"]
     level = info["level"]

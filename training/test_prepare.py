@@ -4,6 +4,7 @@ from collections import Counter
 
 import numpy as np
 
+from corpus import SEPARATOR, SOURCES, heldout_indices, read_documents
 import prepare
 from tokenizer import N_SPECIAL, Tokenizer, pretokenize, to_hf_json, train_bpe
 
@@ -19,11 +20,11 @@ def test_prepare_round_trips_documents(tmp_path):
     rng = random.Random(0)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    docs = {s: [fake_document(rng) for _ in range(n)] for s, n in zip(prepare.SOURCES, (40, 12, 100))}
+    docs = {s: [fake_document(rng) for _ in range(n)] for s, n in zip(SOURCES, (40, 12, 100))}
     docs["novels-1880s"][5] = docs["novels-1880s"][0]  # duplicates must land on the same side of the split
     for s, ds in docs.items():
-        (corpus / f"{s}.txt").write_text("".join(d + prepare.SEPARATOR for d in ds), encoding="utf-8")
-    assert prepare.read_documents(str(corpus / "short-stories.txt")) == docs["short-stories"]
+        (corpus / f"{s}.txt").write_text("".join(d + SEPARATOR for d in ds), encoding="utf-8")
+    assert read_documents(str(corpus / "short-stories.txt")) == docs["short-stories"]
 
     tokens, merges = train_bpe(Counter(w for ds in docs.values() for d in ds for w in pretokenize(d)), 320, log_every=0)
     tok_path = tmp_path / "tokenizer.json"
@@ -53,10 +54,10 @@ def test_prepare_round_trips_documents(tmp_path):
 
 def test_heldout_rule_is_deterministic_and_sized():
     docs = [f"document {i}" for i in range(1000)]
-    val = prepare.heldout_indices(docs)
-    assert len(val) == 30 and val == prepare.heldout_indices(docs)
+    val = heldout_indices(docs)
+    assert len(val) == 30 and val == heldout_indices(docs)
     rev = docs[::-1]
-    assert {docs[i] for i in val} == {rev[i] for i in prepare.heldout_indices(rev)}  # by content, not position
+    assert {docs[i] for i in val} == {rev[i] for i in heldout_indices(rev)}  # by content, not position
     copies = docs * 10
-    val = prepare.heldout_indices(copies)
+    val = heldout_indices(copies)
     assert len(val) == 200 and set(Counter(copies[i] for i in val).values()) == {10}  # copies held out together

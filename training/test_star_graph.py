@@ -167,8 +167,8 @@ def test_ar_greedy_decodes_a_perfect_model():
         def __init__(self, answers):
             super().__init__()
             self.answers = answers
-            self.cfg = type("C", (), dict(n_head=1, d_model=2))
-            self.blocks = [None]
+            self.cfg = type("C", (), dict(n_head=1, d_model=2, n_layer=1, max_len=64))
+            self.device_probe = torch.nn.Parameter(torch.zeros(1))  # the decoder reads the device off a parameter
 
         def decode(self, ids, pos, mask, past):
             B, T = ids.shape

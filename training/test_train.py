@@ -6,6 +6,7 @@ import os
 import numpy as np
 import torch
 
+import checkpoints
 import export
 import train
 
@@ -88,7 +89,7 @@ def test_init_from_an_exported_model_or_a_checkpoint(tmp_path):
     trained = torch.load(tmp_path / "a" / "ckpt.pt")["model"]
     for source in (tmp_path / "a-export", tmp_path / "a" / "ckpt.pt"):
         # the weights (not the optimizer or the schedule) carry over; the size comes from the source
-        config, weights, origin = train.initial_weights(str(source))
+        config, weights, origin = checkpoints.initial_weights(str(source))
         assert config["d_model"] == 32 and origin["steps"] == 3
         for name, value in weights.items():
             assert torch.equal(value, trained[name]), name

@@ -19,6 +19,8 @@ from collections import Counter, defaultdict
 
 import regex  # Debian python3-regex: the stdlib `re` has no \p{L} / \p{N}
 
+from corpus import SOURCES, read_documents, split_documents
+
 # Fixed ids shared with the model and the app (see ilm-notes.md).
 SPECIAL_TOKENS = ["[PAD]", "[CLS]", "[BOS]", "[EOS]", "[MASK]"]
 PAD_ID, CLS_ID, BOS_ID, EOS_ID, MASK_ID = range(len(SPECIAL_TOKENS))
@@ -225,8 +227,6 @@ class Tokenizer:
 def training_sample(corpus_dir, sample_mb, seed=0):
     """Random training documents (never held-out ones), each source contributing in proportion to its size;
     sample_mb <= 0 takes them all (the whole corpus trains in ~15 s and gives ~0.3% more chars/token than 30 MB)."""
-    from prepare import SOURCES, read_documents, split_documents
-
     sources = {s: split_documents(s, read_documents(os.path.join(corpus_dir, s + ".txt")))[0] for s in SOURCES}
     total = sum(len(d) for docs in sources.values() for d in docs)
     rng = random.Random(seed)
@@ -275,8 +275,6 @@ def cmd_train(args):
 
 def cmd_measure(args):
     """Characters per token on the held-out documents of each source, for each tokenizer."""
-    from prepare import SOURCES, read_documents, split_documents
-
     val = {s: split_documents(s, read_documents(os.path.join(args.corpus, s + ".txt")))[1] for s in SOURCES}
     results = []
     for path in args.tokenizers:

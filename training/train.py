@@ -16,7 +16,6 @@ import inspect
 import json
 import math
 import os
-import re
 import sys
 import time
 from dataclasses import asdict
@@ -26,86 +25,12 @@ import torch
 import torch.distributed as dist
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkpoints import initial_weights, load_checkpoint, portable  # noqa: E402
 from model import ModelConfig, Transformer  # noqa: E402
 from objective import (ARCollator, ILMCollator, ar_loss, ilm_drop, ilm_item, ilm_loss, parse_drops,  # noqa: E402
                        sentence_starts, span_drop_mask)
+from tasks import TASKS  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Tasks. A task has vocab_size, tokenizer (path or None), info (dict kept in checkpoints and model.json),
-# sample(rng, n) -> [(prompt_ids, body_ids)] and val_examples() -> {name: [(prompt_ids, body_ids)]}.
-# TASKS maps --task to a function returning (add_args(parser), make_task(args)).
-
-
-def add_story_args(p):
-    p.add_argument("--data", default="training/data/story-bpe8k", help="prepare.py output directory")
-    p.add_argument("--mix", default="short-stories:0.5,novels-1880s:0.3,tinystories-fragments:0.2")
-    p.add_argument("--eval-windows", type=int, default=128,
-                   help="held-out windows per source, spread evenly over the chunked documents (0 = all)")
-
-
-class StoryTask:
-    """Random windows of up to max_len - 2 body tokens (no prompt) from a weighted mix of sources."""
-
-    def __init__(self, args):
-        from prepare import load_split
-        with open(os.path.join(args.data, "meta.json")) as f:
-            meta = json.load(f)
-        self.vocab_size = meta["vocab_size"]
-        self.tokenizer = meta["tokenizer"]  # relative to the repository root, so checkpoints travel
-        self.window = args.max_len - 2
-        self.mix = {s: float(w) for s, w in (kv.split(":") for kv in args.mix.split(","))}
-        self.train = {s: load_split(args.data, s, "train") for s in self.mix}
-        self.val = {s: load_split(args.data, s, "val") for s in self.mix}
-        self.eval_windows = args.eval_windows
-        self.sentence_end = sentence_end_ids(os.path.join(os.path.dirname(HERE), self.tokenizer))
-        self.info = dict(task="story", data=os.path.relpath(os.path.abspath(args.data), os.path.dirname(HERE)),
-                         mix=self.mix, tokenizer_sha256=meta.get("tokenizer_sha256"))
-
-    def sample(self, rng, n):
-        names = list(self.mix)
-        p = np.array([self.mix[s] for s in names])
-        out = []
-        for s in rng.choice(names, size=n, p=p / p.sum()):
-            tokens, offsets = self.train[s]
-            start = int(rng.integers(0, len(tokens)))
-            d = np.searchsorted(offsets, start, side="right") - 1
-            start = max(int(offsets[d]), min(start, int(offsets[d + 1]) - self.window))  # fit inside the doc
-            out.append(([], tokens[start:min(start + self.window, int(offsets[d + 1]))].astype(np.int64)))
-        return out
-
-    def val_examples(self):
-        out = {}
-        for s, (tokens, offsets) in self.val.items():
-            wins = [([], tokens[a:min(a + self.window, e)].astype(np.int64))
-                    for d0, e in zip(offsets[:-1].tolist(), offsets[1:].tolist()) for a in range(d0, e, self.window)]
-            if self.eval_windows and len(wins) > self.eval_windows:
-                wins = [wins[i] for i in np.linspace(0, len(wins) - 1, self.eval_windows).round().astype(int)]
-            out[s] = wins
-        return out
-
-
-SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*\s*$")
-
-
-def sentence_end_ids(tokenizer_path):
-    """bool per vocabulary id: the token's text ends a sentence (., ! or ?, then closing quotes)."""
-    from tokenizer import Tokenizer
-    tok = Tokenizer.from_file(tokenizer_path)
-    return np.array([bool(SENTENCE_END.search(tok.decode([i]))) if i >= 5 else False for i in range(tok.vocab_size)])
-
-
-def star_task():
-    import star_graph  # written on top of this API; imported only when asked for
-    return star_graph.add_args, star_graph.make_task
-
-
-TASKS = {"story": lambda: (add_story_args, StoryTask), "star": star_task}
-
-
-# ---------------------------------------------------------------------------------------------------------
 
 
 def parse_args(argv=None):
@@ -155,7 +80,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = its default)")
     p.add_argument("--seed", type=int, default=0)
     known, _ = p.parse_known_args(argv)
-    add_task_args, make_task = TASKS[known.task]()
+    add_task_args, make_task = TASKS[known.task]
     add_task_args(p)
     args = p.parse_args(argv)
     try:
@@ -177,47 +102,6 @@ def lr_at(args, step, progress, warm_from=0):
     if step - warm_from < args.warmup:
         return (args.lr if warm_from == 0 else lr) * (step - warm_from + 1) / args.warmup
     return lr
-
-
-def load_checkpoint(path):
-    # PyTorch >= 2.6 defaults to weights_only=True, which refuses the plain-Python state (1.13 has the flag too)
-    return torch.load(path, map_location="cpu", weights_only=False)
-
-
-def portable(blob):
-    """A checkpoint without the optimizer, weights in fp16 (tied tensors stay shared): what a run commits so that
-    a fresh machine can resume it (train.py --resume --portable FILE)."""
-    halves = {}
-    model = {k: halves.setdefault(v.data_ptr(), v.detach().half()) for k, v in blob["model"].items()}
-    return dict({k: v for k, v in blob.items() if k != "optimizer"}, model=model)
-
-
-def initial_weights(path):
-    """(config dict, state dict, where from) of a model to start training from: a train.py checkpoint (also the
-    fp16, optimizer-free ones training/device_run.sh returns) or an exported model folder (model.json + model.onnx,
-    whose initializers keep the parameter names). Only weights carry over: the optimizer starts afresh."""
-    if path.endswith(".pt"):
-        ckpt = load_checkpoint(path)
-        return ckpt["config"], ckpt["model"], dict(path=path, tokens=ckpt["state"]["tokens"], steps=ckpt["state"]["step"])
-    import onnx
-    from onnx import numpy_helper
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
-    with open(os.path.join(folder, "model.json")) as f:
-        meta = json.load(f)
-    config = dict(meta["architecture"], vocab_size=meta["vocab_size"], max_len=meta["max_len"])
-    graph = onnx.load(os.path.join(folder, "model.onnx")).graph
-    # export.py's Graph wrapper names its parameters "model.<name>" (graphs of format 2 and older: "<name>")
-    weights = {i.name.removeprefix("model."): torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
-    training = meta.get("training") or {}
-    return config, weights, dict(path=path, tokens=training.get("tokens_seen", 0), steps=training.get("steps", 0))
-
-
-def load_model(path, device="cpu"):
-    """(model in eval mode, checkpoint dict) from a train.py checkpoint."""
-    ckpt = load_checkpoint(path)
-    model = Transformer(ModelConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval(), ckpt
 
 
 def eval_drop(prompt, body, i, kind, sentence_end):
