@@ -19,6 +19,3 @@ export const IPC_INVOKE = 'inlay:invoke'
 export const IPC_STREAM = 'inlay:stream'
 /** Electron only: main → renderer, the application menu's commands (see `MenuCommand`); nothing goes the other way. */
 export const IPC_MENU = 'inlay:menu'
-
-// Re-exported for the renderer's store, which still imports it from here; the limit lives in ./limits.
-export { MAX_IMPORT_BYTES } from './limits'
