@@ -201,3 +201,81 @@ describe('importFile', () => {
     await expect(importFile(folder)).rejects.toMatchObject({ reason: 'unreadable' })
   })
 })
+
+describe('DOCX that unpacks to too much (zip bombs)', () => {
+  const paragraph = (body: string): string => `<w:p><w:r><w:t xml:space="preserve">${body}</w:t></w:r></w:p>`
+  /** A real Word file whose document part is replaced by `documentXml`, packed as tightly as ZIP allows. */
+  async function withDocumentXml(documentXml: string): Promise<Uint8Array> {
+    const zip = await JSZip.loadAsync(await Packer.toBuffer(new Document({ sections: [{ children: [] }] })))
+    zip.file('word/document.xml', documentXml)
+    return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE', compressionOptions: { level: 9 } })
+  }
+  const documentOf = (paragraphs: string): string =>
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ' +
+    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>' +
+    `${paragraphs}</w:body></w:document>`
+  /** Sets the sizes a ZIP declares for `name` (in its local and central headers) to `size`. */
+  function declareSize(zip: Uint8Array, name: string, size: number): Uint8Array {
+    const bytes = Uint8Array.from(zip)
+    const view = new DataView(bytes.buffer)
+    const encodedName = Buffer.from(name)
+    for (let at = 0; at + 46 < bytes.length; at++) {
+      const signature = view.getUint32(at, true)
+      const [nameAt, sizeAt] = signature === 0x04034b50 ? [30, 22] : signature === 0x02014b50 ? [46, 24] : [0, 0]
+      if (
+        nameAt > 0 &&
+        Buffer.from(bytes.subarray(at + nameAt, at + nameAt + encodedName.length)).equals(encodedName)
+      ) {
+        view.setUint32(at + sizeAt, size, true)
+      }
+    }
+    return bytes
+  }
+  const timed = async (bytes: Uint8Array, name: string): Promise<{ error: unknown; ms: number }> => {
+    const started = performance.now()
+    const error = await importDocument(bytes, name).catch((caught: unknown) => caught)
+    return { error, ms: performance.now() - started }
+  }
+
+  it('refuses 30 MB of text in a small file in well under a second, before parsing', async () => {
+    const bomb = await withDocumentXml(documentOf(paragraph('All work and no play. '.repeat(1000)).repeat(1400)))
+    expect(bomb.byteLength).toBeLessThan(1024 * 1024)
+    const { error, ms } = await timed(bomb, 'bomb.docx')
+    expect(error).toMatchObject({
+      reason: 'too-large',
+      message: expect.stringMatching(
+        /^Cannot import “bomb\.docx”: it holds about 29\.\d MB of text; a document holds at most 5\.0 MB\. /
+      )
+    })
+    expect(ms).toBeLessThan(500)
+  })
+
+  it('refuses from the sizes the archive declares, without unpacking', async () => {
+    const bomb = await withDocumentXml(documentOf('<w:p/>'.repeat(10_000_000)))
+    const { error, ms } = await timed(bomb, 'markup.docx')
+    expect(error).toMatchObject({
+      reason: 'too-large',
+      message: expect.stringMatching(/its text and formatting unpack to 57\.\d MB, over the 48\.0 MB limit \(the file/)
+    })
+    expect(ms).toBeLessThan(100)
+  })
+
+  it('refuses a part that unpacks to more than the archive declares, stopping there', async () => {
+    const honest = await withDocumentXml(documentOf(paragraph('x'.repeat(1_000_000))))
+    const { error, ms } = await timed(declareSize(honest, 'word/document.xml', 2000), 'liar.docx')
+    expect(error).toMatchObject({
+      reason: 'corrupt',
+      message:
+        'Cannot import “liar.docx”: its part “word/document.xml” unpacks to more than the archive says: the file is ' +
+        'damaged or built to exhaust memory.'
+    })
+    expect(ms).toBeLessThan(500)
+  })
+
+  it('still imports a long manuscript under the limits', async () => {
+    const sentence = 'She kept walking, and the lighthouse kept its distance. '
+    const bytes = await withDocumentXml(documentOf(paragraph(sentence.repeat(20)).repeat(2000)))
+    const imported = await importDocument(bytes, 'long.docx')
+    expect(imported.body.length).toBe(2000 * (sentence.length * 20 - 1) + 1999 * 2)
+  })
+})

@@ -6,6 +6,7 @@ import mammoth from 'mammoth'
 import { MAX_BODY_BYTES } from '../../shared/documents'
 import { cleanLine, UNTITLED } from './book'
 import { AUTHOR_STYLE_NAME } from './docx'
+import { checkDocxArchive } from './docx-archive'
 import { ExportError, formatBytes } from './errors'
 import { cleanText, isSceneBreakLine, parseInline, runsText, serializeBlocks, type Block, type Run } from './markup'
 
@@ -229,6 +230,7 @@ async function importDocx(
   fileName: string,
   warnings: string[]
 ): Promise<{ title: string; body: string }> {
+  checkDocxArchive(bytes, fileName)
   let html: string
   try {
     const result = await mammoth.convertToHtml(
