@@ -37,9 +37,10 @@ def tensor(t):
     return {"dims": list(t.shape), "dtype": "int64" if t.dtype == torch.long else "float32", "data": t.flatten().tolist()}
 
 
-def tiny(causal):
+def tiny(causal, length_head=False):
     torch.manual_seed(3)
-    cfg = ModelConfig(vocab_size=97, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=64, causal=causal)
+    cfg = ModelConfig(vocab_size=97, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=64, causal=causal,
+                      length_head=length_head)
     model = Transformer(cfg).eval()
     with torch.no_grad():  # trained-looking magnitudes rather than the near-zero initial logits
         for p in model.parameters():
@@ -59,12 +60,14 @@ def random_inputs(rng):
     return ids, pos.contiguous(), mask
 
 
-@pytest.mark.parametrize("causal", [False, True])
-def test_onnx_matches_pytorch(tmp_path, causal):
+@pytest.mark.parametrize("causal, length_head", [(False, False), (True, False), (False, True)])
+def test_onnx_matches_pytorch(tmp_path, causal, length_head):
     require_onnxruntime_node()
-    model = tiny(causal)
+    model = tiny(causal, length_head)
     meta = export_dir(model, str(tmp_path), TOKENIZER)
     assert meta["kind"] == ("ar" if causal else "ilm") and meta["vocab_size"] == 97
+    assert meta["format_version"] == (3 if length_head else 2)
+    assert meta["outputs"] == ["token_logits", "stop_logits"] + (["lengths"] if length_head else [])
     assert meta["onnx_sha256"] and (tmp_path / "tokenizer.json").exists()
     rng = np.random.default_rng(0)
     cases, runs = [], []
@@ -76,15 +79,16 @@ def test_onnx_matches_pytorch(tmp_path, causal):
             rows = torch.as_tensor(rng.integers(0, ids.shape[1], size=(ids.shape[0], int(rng.integers(1, 6)))))
             inputs["rows"] = tensor(rows)
         with torch.no_grad():
-            tok, stop, _ = model(ids, pos, mask, rows)
+            tok, stop, lengths = model(ids, pos, mask, rows)
             if rows is not None:  # the same as picking those rows from the full output
                 full = model(ids, pos, mask)[0]
                 assert torch.allclose(tok, torch.stack([full[b, rows[b]] for b in range(len(rows))]), atol=1e-5)
-        cases.append([tok.numpy(), stop.numpy()])
+        cases.append({"token_logits": tok, "stop_logits": stop, **({"lengths": lengths} if length_head else {})})
         runs.append({"model": str(tmp_path / "model.onnx"), "inputs": inputs})
-    for (tok, stop), out in zip(cases, run_node(tmp_path, runs)):
-        assert out["token_logits"].shape == tok.shape and out["stop_logits"].shape == stop.shape
-        assert np.abs(out["token_logits"] - tok).max() <= 1e-4 and np.abs(out["stop_logits"] - stop).max() <= 1e-4
+    for expected, out in zip(cases, run_node(tmp_path, runs)):
+        assert sorted(out) == sorted(expected)
+        for name, value in expected.items():
+            assert out[name].shape == value.shape and np.abs(out[name] - value.numpy()).max() <= 1e-4, name
 
 
 def test_decoder_with_past_matches_full_forward(tmp_path):
@@ -109,14 +113,16 @@ def test_decoder_with_past_matches_full_forward(tmp_path):
     assert np.abs(np.concatenate(logits, 1) - full).max() <= 1e-4
 
 
-def test_committed_golden_fixture_runs_in_onnxruntime(tmp_path):
-    """The engine's fixture is self-consistent: onnxruntime reproduces its recorded forward outputs."""
+@pytest.mark.parametrize("fixture", ["tiny-ilm", "tiny-ilm-length"])
+def test_committed_golden_fixture_runs_in_onnxruntime(tmp_path, fixture):
+    """The engine's fixtures are self-consistent: onnxruntime reproduces their recorded forward outputs."""
     require_onnxruntime_node()
-    folder = os.path.join(ROOT, "src", "core", "testdata", "tiny-ilm")
+    folder = os.path.join(ROOT, "src", "core", "testdata", fixture)
     with open(os.path.join(folder, "golden.json")) as f:
         golden = json.load(f)
     with open(os.path.join(folder, "model.json")) as f:
-        assert json.load(f)["onnx_sha256"] == golden["onnx_sha256"]
+        card = json.load(f)
+    assert card["onnx_sha256"] == golden["onnx_sha256"] and card["format_version"] == golden["format_version"]
     runs = [{"model": os.path.join(folder, "model.onnx"),
              "inputs": {**{k: {"dims": c["dims"], "dtype": "int64", "data": c[k]}
                            for k in ("input_ids", "positions", "attention_mask")},
@@ -127,8 +133,23 @@ def test_committed_golden_fixture_runs_in_onnxruntime(tmp_path):
         assert np.abs(out["stop_logits"].flatten() - case["stop_logits"]).max() <= 1e-4
         if "token_logits" in case:
             assert np.abs(tok.flatten() - case["token_logits"]).max() <= 1e-4
+        assert ("lengths" in out) == ("lengths" in case) == (golden["format_version"] == 3)
+        if "lengths" in case:
+            assert np.abs(out["lengths"].flatten() - case["lengths"]).max() <= 1e-4
         for r in case["rows"]:
             row = tok[r["b"], r["j"]]
             assert abs(np.logaddexp.reduce(row.astype(np.float64)) - r["logsumexp"]) <= 1e-4
             assert np.abs(row[:8] - r["first8"]).max() <= 1e-4
             assert [t for t, _ in r["top5"]] == np.argsort(-row, kind="stable")[:5].tolist()
+
+
+def test_length_golden_traces_stop_on_the_length_head():
+    """The length fixture's traces are single-gap fills that the length head ends (one is cut by its budget),
+    each step's remaining length as the reference decoder sees it, never near the threshold."""
+    with open(os.path.join(ROOT, "src", "core", "testdata", "tiny-ilm-length", "golden.json")) as f:
+        traces = json.load(f)["traces"]
+    assert [t["stop_reason"] for t in traces] == ["stop"] * 4 + ["max_steps"]
+    for t in traces:
+        assert sum(t["allowed"]) == 1 and t["length_threshold"] == 0.5
+        assert all(s["remaining"] >= 0.5 for s in t["steps"])
+        assert (t["final_remaining"] < 0.5) == (t["stop_reason"] == "stop")

@@ -8,10 +8,21 @@ import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { TextTokenizer } from './tokenizer'
 
+/** Sampling settings the model's trainer recommends (model.json "decoding"); a caller's own settings win. */
+export interface DecodingDefaults {
+  topP?: number
+  temperature?: number
+  /** A gap ends once the model expects fewer tokens than this still missing in it (length-head models). */
+  lengthThreshold?: number
+}
+
 export interface ModelCard {
   kind: 'ilm' | 'ar'
   vocabSize: number
   maxLength: number
+  /** format_version 3: the graph also returns `lengths`, the expected tokens missing after each asked row. */
+  lengthHead: boolean
+  decoding: DecodingDefaults
   onnxSha256?: string
   tokenizerSha256?: string
   raw: Record<string, unknown>
@@ -28,6 +39,8 @@ export interface ForwardOutput {
   tokenLogits: Float32Array
   /** [batch, 2]; index 0 = "text complete". */
   stopLogits: Float32Array
+  /** [batch, rows]: expected tokens missing right after each asked row (λ ≥ 0); null without a length head. */
+  lengths: Float32Array | null
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -59,15 +72,43 @@ function parseCard(text: string, path: string): ModelCard {
   if (!Number.isInteger(vocabSize) || !Number.isInteger(maxLength)) {
     throw new ModelLoadError(`${path}: "vocab_size" and "max_len" must be integers`)
   }
+  const version = raw['format_version'] ?? 2
+  if (version !== 2 && version !== 3) {
+    throw new ModelLoadError(`${path}: format_version ${String(version)} is not one this app reads (2 or 3)`)
+  }
   const str = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined)
   return {
     kind,
     vocabSize: vocabSize as number,
     maxLength: maxLength as number,
+    lengthHead: version === 3,
+    decoding: parseDecoding(raw['decoding'], path),
     onnxSha256: str('onnx_sha256'),
     tokenizerSha256: str('tokenizer_sha256'),
     raw
   }
+}
+
+/** model.json "decoding": {"top_p", "temperature", "length_threshold"}, each optional; absent = {}. */
+function parseDecoding(value: unknown, path: string): DecodingDefaults {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ModelLoadError(`${path}: "decoding" must be an object`)
+  const fields = value as Record<string, unknown>
+  const read = (key: string, ok: (n: number) => boolean, what: string): number | undefined => {
+    const n = fields[key]
+    if (n === undefined) return undefined
+    if (typeof n !== 'number' || !ok(n)) throw new ModelLoadError(`${path}: "decoding.${key}" must be ${what}`)
+    return n
+  }
+  const decoding: DecodingDefaults = {}
+  const topP = read('top_p', (n) => n > 0 && n <= 1, 'in (0, 1]')
+  const temperature = read('temperature', (n) => n >= 0, 'a number >= 0')
+  const lengthThreshold = read('length_threshold', (n) => n > 0, 'a number > 0')
+  if (topP !== undefined) decoding.topP = topP
+  if (temperature !== undefined) decoding.temperature = temperature
+  if (lengthThreshold !== undefined) decoding.lengthThreshold = lengthThreshold
+  return decoding
 }
 
 /** Where onnxruntime-node keeps its native libraries for this platform. */
@@ -150,17 +191,16 @@ export class IlmModel {
     )
   }
 
+  /** The graph must have the inputs and outputs its model.json's format names (3: also `lengths`). */
   private checkOutputs(): void {
-    const need = ['input_ids', 'positions', 'attention_mask', 'rows']
-    const missing = need.filter((name) => !this.session.inputNames.includes(name))
-    if (
-      missing.length > 0 ||
-      !this.session.outputNames.includes('token_logits') ||
-      !this.session.outputNames.includes('stop_logits')
-    ) {
+    const inputs = ['input_ids', 'positions', 'attention_mask', 'rows']
+    const outputs = ['token_logits', 'stop_logits', ...(this.card.lengthHead ? ['lengths'] : [])]
+    const has = (names: readonly string[], wanted: string[]) => wanted.every((name) => names.includes(name))
+    if (!has(this.session.inputNames, inputs) || !has(this.session.outputNames, outputs)) {
       throw new ModelLoadError(
-        `model.onnx in ${this.dir} is not an Inlay ILM graph of this version (inputs ${this.session.inputNames.join(', ')}; ` +
-          'expected input_ids, positions, attention_mask, rows): export it again with training/export.py model'
+        `model.onnx in ${this.dir} is not an Inlay ILM graph of format ${this.card.lengthHead ? 3 : 2} ` +
+          `(inputs ${this.session.inputNames.join(', ')}; outputs ${this.session.outputNames.join(', ')}; ` +
+          `expected inputs ${inputs.join(', ')} and outputs ${outputs.join(', ')}): export it again with training/export.py model`
       )
     }
   }
@@ -216,7 +256,8 @@ export class IlmModel {
     })
     const tokenLogits = out['token_logits']!.data as Float32Array
     const stopLogits = out['stop_logits']!.data as Float32Array
-    return { batch, rows: rowCount, vocab: tokenLogits.length / (batch * rowCount), tokenLogits, stopLogits }
+    const lengths = this.card.lengthHead ? (out['lengths']!.data as Float32Array) : null
+    return { batch, rows: rowCount, vocab: tokenLogits.length / (batch * rowCount), tokenLogits, stopLogits, lengths }
   }
 
   async dispose(): Promise<void> {
