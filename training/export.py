@@ -135,7 +135,7 @@ def export_decoder_with_past(model, path):
                  ["logits", *present_names], axes)
 
 
-def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
+def export_dir(model, out, tokenizer, data=None, training=None, heldout=None, decoding=None):
     """model.onnx (+ decoder_with_past.onnx for AR), tokenizer.json and model.json into `out`."""
     os.makedirs(out, exist_ok=True)
     cfg = model.cfg
@@ -150,7 +150,8 @@ def export_dir(model, out, tokenizer, data=None, training=None, heldout=None):
                 vocab_size=cfg.vocab_size, special_ids=dict(pad=PAD, cls=CLS, bos=BOS, eos=EOS, mask=MASK),
                 max_len=cfg.max_len, architecture=arch, parameters=model.n_params(), opset=OPSET,
                 inputs=graph_inputs(cfg), outputs=graph_outputs(cfg),
-                stop_index_complete=0, data=data or {}, training=training or {}, heldout=heldout or {},
+                stop_index_complete=0, **({"decoding": decoding} if decoding else {}), data=data or {},
+                training=training or {}, heldout=heldout or {},
                 onnx_sha256=files["model.onnx"], tokenizer_sha256=sha256(tokenizer), files=files,
                 torch_version=torch.__version__)
     with open(os.path.join(out, "model.json"), "w") as f:
@@ -171,7 +172,9 @@ def cmd_model(args):
     tokenizer = args.tokenizer or ckpt["tokenizer"]
     if not os.path.isabs(tokenizer):
         tokenizer = os.path.join(os.path.dirname(HERE), tokenizer)
-    meta = export_dir(model, args.out, tokenizer, ckpt["task"], training, heldout)
+    decoding = {k: v for k, v in (("top_p", args.top_p), ("temperature", args.temperature),
+                                  ("length_threshold", args.length_threshold)) if v is not None}
+    meta = export_dir(model, args.out, tokenizer, ckpt["task"], training, heldout, decoding)
     print(json.dumps({k: meta[k] for k in ("kind", "vocab_size", "max_len", "parameters", "files")}, indent=1))
 
 
@@ -364,6 +367,11 @@ def main(argv=None):
     m.add_argument("--ckpt", required=True)
     m.add_argument("--out", required=True)
     m.add_argument("--tokenizer", help="tokenizer.json to ship (default: the one the checkpoint names)")
+    # The model's own decoding defaults (model.json "decoding"), chosen by evaluate_story.py's sweep; the app and the
+    # CLI use them unless the writer changes them.
+    m.add_argument("--top-p", type=float)
+    m.add_argument("--temperature", type=float)
+    m.add_argument("--length-threshold", type=float, help="end a gap when its expected missing length is below this")
     g = sub.add_parser("golden", help="write the TypeScript engine's fixtures")
     g.add_argument("--out", help="default: src/core/testdata/tiny-ilm, or tiny-ilm-length with --length-head")
     g.add_argument("--length-head", action="store_true", help="a tiny model with a length head (format 3)")

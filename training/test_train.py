@@ -85,7 +85,11 @@ def test_init_from_an_exported_model_or_a_checkpoint(tmp_path):
               "--micro-tokens", "256", "--log-every", "2", "--eval-every", "100", "--warmup", "2", "--threads", "1"]
     size = ["--n-layer", "1", "--d-model", "32", "--n-head", "2", "--d-ff", "64", "--max-len", "40"]
     train.main(common + size + ["--out", str(tmp_path / "a"), "--max-steps", "3"])
-    export.main(["model", "--ckpt", str(tmp_path / "a" / "ckpt.pt"), "--out", str(tmp_path / "a-export")])
+    export.main(["model", "--ckpt", str(tmp_path / "a" / "ckpt.pt"), "--out", str(tmp_path / "a-export"),
+                 "--top-p", "0.7", "--length-threshold", "0.5"])
+    meta = json.loads((tmp_path / "a-export" / "model.json").read_text())
+    assert meta["decoding"] == {"top_p": 0.7, "length_threshold": 0.5} and meta["format_version"] == 3
+    assert meta["outputs"] == ["token_logits", "stop_logits", "lengths"]
     trained = torch.load(tmp_path / "a" / "ckpt.pt")["model"]
     for source in (tmp_path / "a-export", tmp_path / "a" / "ckpt.pt"):
         # the weights (not the optimizer or the schedule) carry over; the size comes from the source
