@@ -8,6 +8,7 @@ import { ExportError, exportDocuments, importDocument, type ExportFormat } from 
 import type { Run } from './markup'
 import {
   docxParagraphs,
+  epubcheckProblems,
   firstZipEntry,
   isMissing,
   missingTools,
@@ -248,8 +249,12 @@ describe.skipIf(noPoppler || noPdfFont)('PDF (read with poppler)', () => {
   })
 })
 
-describe('EPUB (read by unzipping)', () => {
-  async function readEpub(bytes: Uint8Array): Promise<{ zip: JSZip; opf: string; chapters: string[] }> {
+describe('EPUB (read by unzipping, checked by epubcheck)', () => {
+  interface EpubFile {
+    href: string
+    xhtml: string
+  }
+  async function readEpub(bytes: Uint8Array): Promise<{ zip: JSZip; opf: string; spine: EpubFile[]; nav: string }> {
     const zip = await JSZip.loadAsync(bytes)
     const container = await zip.file('META-INF/container.xml')!.async('string')
     const opfPath = /<rootfile\b[^>]*full-path="([^"]+)"[^>]*media-type="application\/oebps-package\+xml"/.exec(
@@ -262,15 +267,58 @@ describe('EPUB (read by unzipping)', () => {
       const id = /\bid="([^"]+)"/.exec(item)![1]!
       items.set(id, { href: /\bhref="([^"]+)"/.exec(item)![1]!, nav: /properties="[^"]*\bnav\b/.test(item) })
     }
-    const spine = [...opf.matchAll(/<itemref\b[^>]*idref="([^"]+)"/g)].map(([, id]) => items.get(id!)!)
-    const chapters = await Promise.all(
-      spine.filter((item) => !item.nav).map((item) => zip.file(base + item.href)!.async('string'))
+    const read = (href: string): Promise<string> => zip.file(base + href)!.async('string')
+    const spine = await Promise.all(
+      [...opf.matchAll(/<itemref\b[^>]*idref="([^"]+)"/g)].map(async ([, id]) => {
+        const href = items.get(id!)!.href
+        return { href, xhtml: await read(href) }
+      })
     )
-    return { zip, opf, chapters }
+    const nav = await read([...items.values()].find((item) => item.nav)!.href)
+    return { zip, opf, spine, nav }
   }
-  /** The visible blocks of a chapter: headings and paragraphs, as text. */
-  const chapterBlocks = (xhtml: string): string[] =>
-    [...xhtml.matchAll(/<(h[1-6]|p)\b[^>]*>([\s\S]*?)<\/\1>/g)].map(([, , inner]) => xmlText(inner!))
+  /** The visible blocks of a file: headings (as `h2: text`) and paragraphs, as text. */
+  const fileBlocks = (xhtml: string): string[] =>
+    [...xhtml.matchAll(/<(h[1-6]|p)\b[^>]*>([\s\S]*?)<\/\1>/g)].map(([, tag, inner]) =>
+      tag === 'p' ? xmlText(inner!) : `${tag}: ${xmlText(inner!)}`
+    )
+  /** The navigation document's table of contents as nested [label, href] lists. */
+  type NavTree = [string, string, NavTree][]
+  const navTree = (nav: string): NavTree => {
+    const toc = /<nav\b[^>]*epub:type="toc"[^>]*>([\s\S]*?)<\/nav>/.exec(nav)![1]!
+    const root: NavTree = []
+    const stack: NavTree[] = [root]
+    for (const [token, href, label] of toc.matchAll(/<a href="([^"]*)">([^<]*)<\/a>|<ol>|<\/ol>/g)) {
+      if (token === '<ol>') stack.push(stack[stack.length - 1]!.at(-1)?.[2] ?? root)
+      else if (token === '</ol>') stack.pop()
+      else stack[stack.length - 1]!.push([xmlText(label!), href!, []])
+    }
+    return root
+  }
+  const noEpubcheck = missingTools(['epubcheck', 'java'], 'epubcheck')
+  const SECTIONED = [
+    'Before any heading.',
+    '',
+    '# Part One',
+    '',
+    'Opening *text*.',
+    '',
+    '## First chapter',
+    '',
+    'One.',
+    '',
+    '### A scene',
+    '',
+    'Scene text.',
+    '',
+    '## Second chapter',
+    '',
+    'Two.',
+    '',
+    '# Part Two',
+    '',
+    'Three.'
+  ].join('\n')
 
   it('starts with an uncompressed mimetype entry (OCF), read from the raw ZIP header', async () => {
     const bytes = await exportDocuments([DOCUMENT], 'epub', options)
@@ -282,13 +330,18 @@ describe('EPUB (read by unzipping)', () => {
     })
   })
 
-  it('has a container pointing at a package with title, author and language', async () => {
-    const { opf } = await readEpub(await exportDocuments([DOCUMENT], 'epub', { ...options, language: 'fr' }))
+  it('has a container pointing at a package with title, author, language and a stable identifier', async () => {
+    const bytes = await exportDocuments([DOCUMENT], 'epub', { ...options, language: 'fr' })
+    const { opf } = await readEpub(bytes)
     expect(xmlText(/<dc:title>([\s\S]*?)<\/dc:title>/.exec(opf)![1]!)).toBe(TITLE)
     expect(xmlText(/<dc:creator\b[^>]*>([\s\S]*?)<\/dc:creator>/.exec(opf)![1]!)).toBe(AUTHOR)
     expect(/<dc:language>([^<]*)<\/dc:language>/.exec(opf)![1]).toBe('fr')
     expect(opf).toMatch(/<package [^>]*xml:lang="fr"/)
     expect(opf).not.toMatch(/rights|Copyright/)
+    const identifier = (text: string): string => /<dc:identifier[^>]*>([^<]+)</.exec(text)![1]!
+    expect(identifier(opf)).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    const again = await readEpub(await exportDocuments([{ ...DOCUMENT, body: 'Revised.' }], 'epub', options))
+    expect(identifier(again.opf)).toBe(identifier(opf))
   })
 
   it('names no creator when there is no author', async () => {
@@ -296,24 +349,67 @@ describe('EPUB (read by unzipping)', () => {
     expect(opf).not.toMatch(/creator/)
   })
 
-  it('has one chapter per document, in order, with the same text and emphasis', async () => {
-    const second = { title: 'Ünter “Zwei”', body: 'Zweite — *Seite*.' }
-    const { chapters } = await readEpub(
+  it('opens with a title page, then one file per document of a book, with the same text and emphasis', async () => {
+    const second = { title: 'Ünter “Zwei”', body: 'Zweite — *Seite*.\n\n# Teil\n\nMehr.' }
+    const { spine, nav } = await readEpub(
       await exportDocuments([DOCUMENT, second], 'epub', { ...options, title: 'Book' })
     )
-    expect(chapters.map(chapterBlocks)).toEqual([
-      [TITLE, ...BODY_TEXTS],
-      ['Ünter “Zwei”', 'Zweite — Seite.']
+    expect(spine.map((file) => fileBlocks(file.xhtml))).toEqual([
+      ['h1: Book', AUTHOR],
+      [`h1: ${TITLE}`, ...BODY_TEXTS.map((text) => (text === 'A heading' ? 'h2: A heading' : text))],
+      ['h1: Ünter “Zwei”', 'Zweite — Seite.', 'h2: Teil', 'Mehr.']
     ])
-    expect(chapters[0]).toMatch(/<em>Italic<\/em> and <strong>bold<\/strong> and <strong><em>both<\/em><\/strong>/)
-    expect(chapters[1]).toMatch(/<em>Seite<\/em>/)
+    expect(spine[1]!.xhtml).toMatch(/<em>Italic<\/em> and <strong>bold<\/strong> and <strong><em>both<\/em><\/strong>/)
+    const [, first, last] = spine.map((file) => file.href)
+    expect(navTree(nav)).toEqual([
+      [TITLE, first, [['A heading', `${first}#h4`, []]]],
+      ['Ünter “Zwei”', last, [['Teil', `${last}#h2`, []]]]
+    ])
+    expect(spine[1]!.xhtml).toContain('<h2 id="h4">A heading</h2>')
+  })
+
+  it('splits one document at each # and ## heading, keeps the levels, and nests the table of contents', async () => {
+    const { spine, nav } = await readEpub(await exportDocuments([{ title: 'Saga', body: SECTIONED }], 'epub', options))
+    expect(spine.map((file) => fileBlocks(file.xhtml))).toEqual([
+      ['h1: Saga', AUTHOR],
+      ['Before any heading.'],
+      ['h1: Part One', 'Opening text.'],
+      ['h2: First chapter', 'One.', 'h3: A scene', 'Scene text.'],
+      ['h2: Second chapter', 'Two.'],
+      ['h1: Part Two', 'Three.']
+    ])
+    const href = spine.map((file) => file.href)
+    expect(navTree(nav)).toEqual([
+      ['Saga', href[1], []],
+      [
+        'Part One',
+        href[2],
+        [
+          ['First chapter', href[3], [['A scene', `${href[3]}#h2`, []]]],
+          ['Second chapter', href[4], []]
+        ]
+      ],
+      ['Part Two', href[5], []]
+    ])
   })
 
   it.skipIf(noXmllint)('is well-formed XML in every XHTML, OPF, NCX and container file', async () => {
     const { zip } = await readEpub(await exportDocuments([DOCUMENT, DOCUMENT], 'epub', { ...options, title: 'Book' }))
     const files = zip.file(/\.(xhtml|opf|ncx|xml)$/)
-    expect(files.length).toBeGreaterThanOrEqual(6)
+    expect(files.length).toBeGreaterThanOrEqual(7)
     for (const file of files) expect(xmlProblems(await file.async('string')), file.name).toBe('')
+  })
+
+  it.skipIf(noEpubcheck)('passes epubcheck with no errors or warnings', { timeout: 60_000 }, async () => {
+    const books = [
+      await exportDocuments([{ title: 'Saga', body: SECTIONED }], 'epub', { ...options, language: 'de' }),
+      await exportDocuments(
+        [DOCUMENT, { title: '日本語', body: '本文。😀 العربية हिन्दी' }, { title: 'Empty for now', body: '' }],
+        'epub',
+        { author: '', title: 'B & “C”' }
+      )
+    ]
+    for (const book of books) expect(epubcheckProblems(book)).toEqual([])
   })
 })
 

@@ -1,6 +1,9 @@
-// Readers for the export tests that share no code with the writers: poppler's pdftotext/pdffonts/pdfinfo, libxml2's
-// xmllint, the raw ZIP header, and small regex readers of the XML the formats define. Test-only.
+// Readers for the export tests that share no code with the writers: poppler's pdftotext/pdffonts/pdfinfo, epubcheck,
+// libxml2's xmllint, the raw ZIP header, and small regex readers of the XML the formats define. Test-only.
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { Run } from '../export/markup'
 
 const inCI = process.env.CI === 'true' || process.env.CI === '1'
@@ -132,4 +135,34 @@ export function firstZipEntry(zip: Uint8Array): {
   const name = decoder.decode(zip.subarray(30, 30 + nameLength))
   const start = 30 + nameLength + extraLength
   return { name, stored: method === 0, extraLength, content: decoder.decode(zip.subarray(start, start + size)) }
+}
+
+// ---- EPUB (epubcheck) ----
+
+/**
+ * The epubcheck command: Debian installs it as an executable JAR, which needs binfmt support or `java -jar` (with the
+ * JIT's quick tier only: a check is over before the optimising compiler would pay off).
+ */
+function epubcheckCommand(): string[] {
+  const tool = spawnSync('sh', ['-c', 'command -v epubcheck'], { encoding: 'utf8' }).stdout.trim()
+  const head = spawnSync('head', ['-c', '2', tool], { encoding: 'latin1' }).stdout
+  return head === 'PK' ? ['java', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', tool] : [tool]
+}
+
+/** epubcheck's errors and warnings (and fatal errors) for an EPUB, one line each; [] when it passes clean. */
+export function epubcheckProblems(epub: Uint8Array): string[] {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'inlay-epubcheck-'))
+  try {
+    const file = path.join(folder, 'book.epub')
+    writeFileSync(file, epub)
+    const [command, ...args] = epubcheckCommand()
+    const result = spawnSync(command!, [...args, file], { encoding: 'utf8' })
+    const problems = `${result.stdout}\n${result.stderr}`
+      .split('\n')
+      .filter((line) => /^(FATAL|ERROR|WARNING|USAGE)\b/.test(line))
+    if (result.status !== 0 && problems.length === 0) throw new Error(`epubcheck failed: ${result.stderr}`)
+    return problems
+  } finally {
+    rmSync(folder, { recursive: true, force: true })
+  }
 }
