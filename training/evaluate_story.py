@@ -561,7 +561,7 @@ def cmd_length(args, models, passages):
     roles = [r for r in ("ilm", "baseline") if r in models]
     if not roles:
         raise SystemExit("length needs --ilm and/or --baseline")
-    known = length_eval.training_words(resolve(args.corpus), resolve("training/data/train-words.txt"))
+    known = length_eval.training_words(resolve(args.corpus), resolve(args.words_cache))
     fill_ps = passages[:args.fill_passages]
     human = [length_eval.fill_words(*(tt.decode(p[k]) for k in ("prefix", "original", "suffix"))) for p in fill_ps]
     out = dict(n_passages=len(passages), fill_passages=len(fill_ps), length_threshold=args.length_threshold,
@@ -592,6 +592,34 @@ def cmd_length(args, models, passages):
         r["fills"] = fills
         r["cpu_s"] = round(time.process_time() - t0, 1)
         out["models"][role] = r
+    return out
+
+
+def cmd_decode(args, models, passages):
+    """Decoding sweep for the model's defaults: unbounded one-sentence fills of --ilm for every top-p x temperature of
+    --sweep-top-p / --sweep-temperature: length written vs removed, invented words, repetition (and ΔNLL_gt with
+    --evaluator)."""
+    tt, ev = models["_tt"], models.get("evaluator")
+    if "ilm" not in models:
+        raise SystemExit("decode needs --ilm")
+    model, _, ck = models["ilm"]
+    known = length_eval.training_words(resolve(args.corpus), resolve(args.words_cache))
+    fill_ps = passages[:args.fill_passages]
+    out = dict(fill_passages=len(fill_ps), length_threshold=args.length_threshold, settings=[])
+    for top_p in args.sweep_top_p:
+        for temperature in args.sweep_temperature:
+            rows, summary = length_eval.measure_fills(model, fill_ps, tt, known, ck["config"]["max_len"] - 2, "top_p",
+                                                      top_p, temperature, args.seed, args.length_threshold,
+                                                      args.stop_threshold)
+            summary["repetition"] = repetition_stats([r["fill"] for r in rows])
+            if ev:
+                bodies = [p["prefix"] + p["original"] + p["suffix"] for p in fill_ps]
+                bodies += [p["prefix"] + row["fill"] + p["suffix"] for p, row in zip(fill_ps, rows)]
+                scores = ar_nll(ev[0], bodies)
+                n = len(fill_ps)
+                d = [100.0 * (f[0] / f[1] - o[0] / o[1]) / (o[0] / o[1]) for o, f in zip(scores[:n], scores[n:])]
+                summary["delta_nll_pct"] = summarize([dict(x=x) for x in d], "x")
+            out["settings"].append(dict(top_p=top_p, temperature=temperature, **summary))
     return out
 
 
@@ -858,8 +886,23 @@ def md_length(sec):
     return lines
 
 
+def md_decode(sec):
+    r = sec["result"]
+    lines = ["## Decoding sweep (the model's defaults)", ""] + section_header(sec)
+    lines += [f"Unbounded one-sentence fills of the first {r['fill_passages']} infill passages by the ILM, ended when the "
+              f"gap's expected missing length < {r['length_threshold']} (or the window is full).", "",
+              "| top-p | temperature | words written / removed (median) | within 0.5–2× | invented words | "
+              "repeated 4-grams | ΔNLL_gt mean | stop reasons |", "|---|---|---|---|---|---|---|---|"]
+    for e in r["settings"]:
+        lines.append(f"| {e['top_p']} | {e['temperature']} | {e['word_ratio_median']:.2f} | {100 * e['within_half_to_2x']:.0f}% | "
+                     f"{100 * e['invented']['share']:.1f}% | {100 * e['repetition']['repeated_ngram']:.1f}% | "
+                     f"{fmt((e.get('delta_nll_pct') or {}).get('mean'), 1, True)} | "
+                     + ", ".join(f"{k} {v}" for k, v in e["stop_reasons"].items()) + " |")
+    return lines + [""]
+
+
 SECTIONS = [("heldout", md_heldout), ("infill", md_infill), ("stop", md_stop), ("length", md_length),
-            ("samples", md_samples)]
+            ("decode", md_decode), ("samples", md_samples)]
 
 
 def write_report(out_md, report):
@@ -888,6 +931,7 @@ def parse_args(argv=None):
                         ("samples", "unconditional samples and the first infills, as text"),
                         ("stop", "the stop head on whole vs sentence-removed infill passages"),
                         ("length", "gap length: length head vs stop head, unbounded fills, invented words"),
+                        ("decode", "decoding sweep over top-p and temperature for the model's defaults"),
                         ("all", "heldout, infill, stop and samples")):
         s = sub.add_parser(name, help=help_)
         s.add_argument("--ilm", help="ILM checkpoint (train.py ckpt.pt)")
@@ -895,10 +939,14 @@ def parse_args(argv=None):
         s.add_argument("--evaluator", help="AR checkpoint that scores infills (larger or longer-trained)")
         s.add_argument("--baseline", help="length: the ILM to compare with (checkpoint or exported model folder)")
         s.add_argument("--corpus", default="../shared/corpus", help="length: the corpus, for the invented-words check")
+        s.add_argument("--words-cache", default="training/data/train-words.txt",
+                       help="the corpus's training words, built from --corpus on first use")
         s.add_argument("--length-threshold", type=float, default=0.5,
                        help="stop when the gap's expected missing length is below this (models with a length head)")
         s.add_argument("--temperature", type=float, default=1.0)
-        s.add_argument("--fill-passages", type=int, default=100, help="length: passages filled without a bound")
+        s.add_argument("--fill-passages", type=int, default=100, help="length, decode: passages filled without a bound")
+        s.add_argument("--sweep-top-p", type=lambda v: [float(x) for x in v.split(",")], default=[0.5, 0.7, 0.9])
+        s.add_argument("--sweep-temperature", type=lambda v: [float(x) for x in v.split(",")], default=[0.8, 1.0])
         s.add_argument("--out", required=True, help="Markdown report; the JSON goes next to it")
         s.add_argument("--data", help="prepared data (default: the one the checkpoint was trained on)")
         s.add_argument("--tokenizer", help="tokenizer.json (default: the checkpoint's)")
@@ -948,7 +996,7 @@ def main(argv=None):
     models["_tt"] = TokenText(Tokenizer.from_file(resolve(args.tokenizer or base["tokenizer"])))
     cmds = ["heldout", "infill", "stop", "samples"] if args.cmd == "all" else [args.cmd]
     passages = candidates = None
-    if {"infill", "samples", "stop", "length"} & set(cmds):
+    if {"infill", "samples", "stop", "length", "decode"} & set(cmds):
         mix = base["mix"] or {}
         passages, candidates = choose_passages(default_data(base, args), mix, models["_tt"], args.n_passages, args.seed,
                                                *args.passage_tokens, *args.removed_tokens)
@@ -974,6 +1022,9 @@ def main(argv=None):
         elif c == "length":
             result = cmd_length(args, models, passages)
             used = {k: v for k, v in infos.items() if k in ("ilm", "baseline", "evaluator")}
+        elif c == "decode":
+            result = cmd_decode(args, models, passages)
+            used = {k: v for k, v in infos.items() if k in ("ilm", "evaluator")}
         else:
             result = cmd_samples(args, models, passages)
             used = infos
@@ -981,7 +1032,7 @@ def main(argv=None):
                    cpu_s=round(time.process_time() - c0, 1), threads=args.threads,
                    args={k: v for k, v in vars(args).items() if k not in ("cmd",)}, checkpoints=used,
                    evaluator=infos.get("evaluator", {}).get("path") if c != "heldout" else None, result=result)
-        if c in ("infill", "samples", "stop", "length"):
+        if c in ("infill", "samples", "stop", "length", "decode"):
             sec["candidates"] = candidates
         if os.path.exists(jp):  # sections another run wrote meanwhile (subcommands may run side by side)
             with open(jp) as f:

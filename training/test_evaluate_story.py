@@ -291,3 +291,46 @@ def test_infill_without_baseline_or_evaluator(setup, tmp_path):
     assert "delta_nll_pct" not in r["methods"]["ilm_greedy"] and "## One-sentence infilling" in out.read_text()
     with pytest.raises(SystemExit):
         ev.main(["infill", "--ilm", setup["ckpts"]["ar"], "--out", str(out)])  # an AR checkpoint as --ilm
+
+
+def test_length_eval_helpers(tt):
+    import length_eval as le
+    assert le.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert le.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert le.spearman([1, 1, 1], [1, 2, 3]) is None
+    assert le.auc(False, [0.9, 0.8], [0.1, 0.2]) == 1.0 and le.auc(True, [0.9, 0.8], [0.1, 0.2]) == 0.0
+    assert le.auc(False, [0.5], [0.5]) == 0.5
+    # a fill that finishes the context's word counts that word; words wholly in the context do not count
+    assert le.fill_words("The ca", "t sat on", " the mat.") == ["cat", "sat", "on"]
+    assert le.fill_words("The cat", "", " sat.") == []
+    share = le.invented_share([["cat", "zorblat"], ["sat"]], {"cat", "sat"})
+    assert share["share"] == pytest.approx(1 / 3) and share["examples"] == ["zorblat"]
+    ids = tt.tk.encode(" When the rain stopped, the old man walked home slowly.")
+    a, b = le.clause_span(ids, tt)
+    assert tt.decode(ids[a:b]) == " the old man walked home slowly."  # the longer piece after the comma
+    one = tt.tk.encode(" He ran.")
+    assert le.clause_span(one, tt) == (0, len(one) // 2)  # no comma: the first half
+
+
+def test_length_and_decode_sections(setup, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("short-stories", "novels-1880s", "tinystories-fragments"):
+        (corpus / f"{name}.txt").write_text("Tim saw a red ball.\n<|endoftext|>\n" * 3, encoding="utf-8")
+    out = tmp_path / "e.md"
+    common = ["--out", str(out), "--n-passages", "4", "--fill-passages", "2", "--passage-tokens", "30,60",
+              "--corpus", str(corpus), "--words-cache", str(tmp_path / "words.txt"), "--evaluator", setup["ckpts"]["evaluator"]]
+    r = ev.main(["length", "--ilm", setup["ckpts"]["ilm"]] + common)["sections"]["length"]["result"]
+    m = r["models"]["ilm"]
+    assert m["length_head"] and set(m["predict"]) >= {"clause", "sentence"}
+    assert 0 <= m["stop"]["auc"] <= 1 and "length_auc" in m["stop"]
+    for name in ("unbounded", "true_length"):
+        f = m["fills"][name]
+        assert f["n"] == 2 and sum(f["stop_reasons"].values()) == 2 and "mean" in f["delta_nll_pct"]
+    assert m["fills"]["true_length"]["stop_reasons"] == {"max_steps": 2}  # exactly the removed length
+    assert set((tmp_path / "words.txt").read_text().split()) == {"tim", "saw", "a", "red", "ball"}
+    r = ev.main(["decode", "--ilm", setup["ckpts"]["ilm"], "--sweep-top-p", "0.5,0.9", "--sweep-temperature", "1"]
+                + common)["sections"]["decode"]["result"]
+    assert [(e["top_p"], e["temperature"]) for e in r["settings"]] == [(0.5, 1.0), (0.9, 1.0)]
+    text = out.read_text()
+    assert "## Gap length" in text and "## Decoding sweep" in text
