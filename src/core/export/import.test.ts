@@ -1,7 +1,24 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { AlignmentType, Document, HeadingLevel, ImageRun, Packer, Paragraph, TextRun } from 'docx'
+import {
+  AlignmentType,
+  CommentRangeEnd,
+  CommentRangeStart,
+  CommentReference,
+  Document,
+  ExternalHyperlink,
+  FootnoteReferenceRun,
+  HeadingLevel,
+  ImageRun,
+  LevelFormat,
+  Packer,
+  Paragraph,
+  Table,
+  TableCell,
+  TableRow,
+  TextRun
+} from 'docx'
 import JSZip from 'jszip'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MAX_BODY_BYTES } from '../../shared/documents'
@@ -143,6 +160,154 @@ describe('DOCX', () => {
       body: 'Styled text.',
       warnings: ['1 image was left out: documents hold text only.']
     })
+  })
+
+  it('keeps italics and bold given by character styles, as LibreOffice writes them for <em> and <strong>', async () => {
+    const bytes = await Packer.toBuffer(
+      new Document({
+        styles: {
+          characterStyles: [
+            { id: 'Emphasis', name: 'Emphasis', run: { italics: true } },
+            { id: 'StrongEmphasis', name: 'Strong Emphasis', run: { bold: true } },
+            { id: 'Shout', name: 'Shout', basedOn: 'Emphasis', run: { bold: true } },
+            { id: 'Quiet', name: 'Quiet', basedOn: 'Emphasis', run: { italics: false } }
+          ]
+        },
+        sections: [
+          {
+            children: [
+              new Paragraph({
+                children: [
+                  new TextRun('She '),
+                  new TextRun({ text: 'never', style: 'Emphasis' }),
+                  new TextRun(' said '),
+                  new TextRun({ text: 'that', style: 'StrongEmphasis' }),
+                  new TextRun(', '),
+                  new TextRun({ text: 'not once', style: 'Shout' }),
+                  new TextRun(' — '),
+                  new TextRun({ text: 'quietly', style: 'Quiet' }),
+                  new TextRun('.')
+                ]
+              })
+            ]
+          }
+        ]
+      })
+    )
+    expect(await importDocument(bytes, 'styled.docx')).toEqual({
+      title: 'styled',
+      body: 'She *never* said **that**, ***not once*** — quietly.',
+      warnings: []
+    })
+  })
+
+  it('keeps lists, notes, links and tables, and lists every simplification', async () => {
+    const bytes = await Packer.toBuffer(
+      new Document({
+        numbering: {
+          config: [
+            {
+              reference: 'steps',
+              levels: [
+                { level: 0, format: LevelFormat.DECIMAL, text: '%1.' },
+                { level: 1, format: LevelFormat.LOWER_LETTER, text: '%2)' }
+              ]
+            }
+          ]
+        },
+        footnotes: {
+          1: { children: [new Paragraph('Ibid., p. 3.')] },
+          2: {
+            children: [new Paragraph({ children: [new TextRun('A '), new TextRun({ text: 'second', italics: true })] })]
+          }
+        },
+        comments: {
+          children: [{ id: 0, author: 'Ed', date: new Date(0), children: [new Paragraph('Cut this?')] }]
+        },
+        sections: [
+          {
+            children: [
+              new Paragraph({
+                children: [
+                  new TextRun('As noted'),
+                  new FootnoteReferenceRun(1),
+                  new TextRun(', the '),
+                  new TextRun({ text: 'map', underline: {} }),
+                  new TextRun(' was '),
+                  new TextRun({ text: 'wrong', strike: true }),
+                  new TextRun(' H'),
+                  new TextRun({ text: '2', subScript: true }),
+                  new TextRun('O.'),
+                  new CommentRangeStart(0),
+                  new CommentRangeEnd(0),
+                  new TextRun({ children: [new CommentReference(0)] })
+                ]
+              }),
+              new Paragraph({ text: 'Bread', bullet: { level: 0 } }),
+              new Paragraph({ text: 'Rye', bullet: { level: 1 } }),
+              new Paragraph({ text: 'Salt', bullet: { level: 0 } }),
+              new Paragraph({ text: 'Knead', numbering: { reference: 'steps', level: 0 } }),
+              new Paragraph({ text: 'Wait', numbering: { reference: 'steps', level: 0 } }),
+              new Paragraph({
+                children: [
+                  new TextRun('See '),
+                  new ExternalHyperlink({
+                    link: 'https://example.com/a_b?x=(1)',
+                    children: [new TextRun({ text: 'the *site*', style: 'Hyperlink' })]
+                  }),
+                  new TextRun('.'),
+                  new FootnoteReferenceRun(2)
+                ]
+              }),
+              new Table({
+                rows: [
+                  new TableRow({
+                    children: [
+                      new TableCell({ children: [new Paragraph('Name')] }),
+                      new TableCell({ children: [new Paragraph('Age'), new Paragraph('(years)')] })
+                    ]
+                  }),
+                  new TableRow({
+                    children: [
+                      new TableCell({
+                        children: [new Paragraph({ children: [new TextRun({ text: 'Ann', bold: true })] })]
+                      }),
+                      new TableCell({ children: [new Paragraph('34')] })
+                    ]
+                  })
+                ]
+              }),
+              new Paragraph('The end.')
+            ]
+          }
+        ]
+      })
+    )
+    const imported = await importDocument(bytes, 'notes.docx')
+    expect(imported.body).toBe(
+      [
+        'As noted[^1], the *map* was wrong H2O.',
+        '- Bread\n   - Rye\n- Salt',
+        '1. Knead\n2. Wait',
+        // Escaped where the text needed it: a Markdown reader unescapes `\\_` in the address too.
+        'See [the \\*site\\*](https://example.com/a\\_b?x=%281%29).[^2]',
+        'Name | Age (years)\n**Ann** | 34',
+        'The end.',
+        '[^1]: Ibid., p. 3.',
+        '[^2]: A *second*'
+      ].join('\n\n')
+    )
+    expect(imported.warnings).toEqual([
+      "2 notes were kept as Markdown notes: [^1] where the note was, the note's text at the end.",
+      '2 lists were kept as Markdown lists (“-” or “1.” before each item); numbered lists count 1., 2., 3. ' +
+        'whatever their numbering style in Word.',
+      '1 link was kept in Markdown form, [text](address); exports show that as written.',
+      '1 table became text: a line for each row, cells separated by “ | ”.',
+      'Underlined text (1 place) became italics.',
+      'Struck-through text (1 place) was kept, without the line.',
+      'Superscript or subscript (1 place) became ordinary text.',
+      '1 comment was left out.'
+    ])
   })
 
   it('refuses a corrupt file, a ZIP that is not a Word document, and a document without text', async () => {

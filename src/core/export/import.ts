@@ -2,11 +2,9 @@
 // body in the editor's Markdown-ish syntax.
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import mammoth from 'mammoth'
 import { MAX_BODY_BYTES } from '../../shared/documents'
 import { cleanLine, UNTITLED } from './book'
-import { AUTHOR_STYLE_NAME } from './docx'
-import { checkDocxArchive } from './docx-archive'
+import { importDocx } from './docx-import'
 import { ExportError, formatBytes } from './errors'
 import { cleanText, isSceneBreakLine, parseInline, runsText, serializeBlocks, type Block, type Run } from './markup'
 
@@ -214,119 +212,4 @@ function importPlainText(text: string): { title: string; body: string } {
 
 function plainRun(text: string): Run {
   return { text, italic: false, bold: false }
-}
-
-// ---- Word files ----
-
-const STYLE_MAP = [
-  "p[style-name='Title'] => h1:fresh",
-  "p[style-name='Subtitle'] => p:fresh",
-  `p[style-name='${AUTHOR_STYLE_NAME}'] => !`,
-  "p[style-name='Inlay Scene Break'] => p:fresh"
-]
-
-async function importDocx(
-  bytes: Uint8Array,
-  fileName: string,
-  warnings: string[]
-): Promise<{ title: string; body: string }> {
-  checkDocxArchive(bytes, fileName)
-  let html: string
-  try {
-    const result = await mammoth.convertToHtml(
-      { buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
-      {
-        styleMap: STYLE_MAP,
-        // Never follow links to other files: an imported document must not read the user's disk.
-        externalFileAccess: false,
-        // Images are not imported; an empty element lets us count them without decoding their data.
-        convertImage: mammoth.images.imgElement(() => Promise.resolve({ src: '' }))
-      }
-    )
-    html = result.value
-    // A style name we do not know changes nothing for us (we keep text, headings and emphasis only).
-    for (const { message } of result.messages)
-      if (!/^Unrecognised (paragraph|run) style/.test(message)) warnings.push(message)
-  } catch (error) {
-    throw new ExportError(
-      'corrupt',
-      `Cannot import “${fileName}”: it is not a readable Word document (${(error as Error).message}).`
-    )
-  }
-  const { blocks, images } = htmlToBlocks(html)
-  if (images > 0)
-    warnings.push(`${images} image${images === 1 ? ' was' : 's were'} left out: documents hold text only.`)
-  let title = ''
-  const first = blocks[0]
-  if (first?.kind === 'heading') {
-    title = runsText(first.runs)
-    blocks.shift()
-  }
-  return { title, body: serializeBlocks(blocks) }
-}
-
-const HTML_TOKEN = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|([^<]+)/g
-const BLOCK_TAGS = new Set(['p', 'li', 'td', 'th', 'caption', 'blockquote', 'pre', 'div', 'dt', 'dd', 'table', 'tr'])
-const HEADING_TAG = /^h([1-6])$/
-
-/** Reads the HTML mammoth writes (escaped text; p, h1–h6, strong, em, br, lists, tables, links, img) into blocks. */
-function htmlToBlocks(html: string): { blocks: Block[]; images: number } {
-  const blocks: Block[] = []
-  let runs: Run[] = []
-  let headingLevel = 0
-  let italicDepth = 0
-  let boldDepth = 0
-  let images = 0
-  const endBlock = (): void => {
-    const text = runsText(runs)
-    if (text.trim() !== '') {
-      if (headingLevel > 0) blocks.push({ kind: 'heading', level: headingLevel, runs })
-      else if (!text.includes('\n') && isSceneBreakLine(text)) blocks.push({ kind: 'scene-break' })
-      else blocks.push({ kind: 'paragraph', runs })
-    }
-    runs = []
-  }
-  for (const token of html.matchAll(HTML_TOKEN)) {
-    const [, closing, rawTag, text] = token
-    if (text !== undefined) {
-      const decoded = decodeEntities(text)
-      const last = runs[runs.length - 1]
-      const italic = italicDepth > 0
-      const bold = boldDepth > 0
-      if (last && last.italic === italic && last.bold === bold) last.text += decoded
-      else runs.push({ text: decoded, italic, bold })
-      continue
-    }
-    const tag = rawTag!.toLowerCase()
-    const delta = closing ? -1 : 1
-    const heading = HEADING_TAG.exec(tag)
-    if (heading) {
-      endBlock()
-      headingLevel = closing ? 0 : Number(heading[1])
-    } else if (BLOCK_TAGS.has(tag)) {
-      endBlock()
-    } else if (tag === 'em' || tag === 'i') {
-      italicDepth = Math.max(0, italicDepth + delta)
-    } else if (tag === 'strong' || tag === 'b') {
-      boldDepth = Math.max(0, boldDepth + delta)
-    } else if (tag === 'br') {
-      runs.push({ text: '\n', italic: italicDepth > 0, bold: boldDepth > 0 })
-    } else if (tag === 'img' && !closing) {
-      images++
-    }
-  }
-  endBlock()
-  return { blocks, images }
-}
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (entity, name: string) => {
-    if (name === 'amp') return '&'
-    if (name === 'lt') return '<'
-    if (name === 'gt') return '>'
-    if (name === 'quot') return '"'
-    if (name === 'apos') return "'"
-    const codePoint = name.startsWith('#x') ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10)
-    return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity
-  })
 }
