@@ -46,6 +46,30 @@ describe('replay', () => {
   })
 })
 
+describe('isShownBy', () => {
+  const shown = (text: string) => ({
+    length: text.length,
+    sliceString: (from: number, to: number) => text.slice(from, to)
+  })
+
+  it('holds for exactly the text, and fails for a change anywhere, in the fixed text or in a gap', () => {
+    const fill = replay(layout, events, 0, 6)
+    const text = fill.text()
+    expect(fill.isShownBy(shown(text))).toBe(true)
+    expect(new FillText(layout).isShownBy(shown(layout.text))).toBe(true)
+    // The fixed text after the last gap lost a character: same gaps, shorter text.
+    expect(fill.isShownBy(shown(text.slice(0, -1)))).toBe(false)
+    // One word of fixed text changed, the length unchanged.
+    expect(fill.isShownBy(shown(text.replace(' ran.', ' run.')))).toBe(false)
+    // The fixed character before gap 1 moved to after its text: same length, same characters.
+    const [span] = fill.spans()
+    const { from, to } = span!
+    const moved = text.slice(0, from - 1) + text.slice(from, to) + text[from - 1] + text.slice(to)
+    expect(moved).not.toBe(text)
+    expect(fill.isShownBy(shown(moved))).toBe(false)
+  })
+})
+
 describe('swapping alternatives and replay positions', () => {
   it('turns one alternative into another with changes in the current text', () => {
     const first = replay(layout, events, 0)

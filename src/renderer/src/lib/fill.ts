@@ -58,6 +58,27 @@ export class FillText {
   }
 
   /**
+   * Whether a text (the editor's document) is exactly this one: every piece of fixed text intact and each gap's
+   * text in its place. Compares piece by piece, without building the whole string.
+   */
+  isShownBy(doc: { readonly length: number; sliceString(from: number, to: number): string }): boolean {
+    const length = this.texts.reduce((n, t) => n + t.length, this.layout.text.length)
+    if (doc.length !== length) return false
+    let fixed = 0
+    let shown = 0
+    const piece = (text: string): boolean => {
+      const same = doc.sliceString(shown, shown + text.length) === text
+      shown += text.length
+      return same
+    }
+    for (const [i, { at }] of this.layout.gaps.entries()) {
+      if (!piece(this.layout.text.slice(fixed, at)) || !piece(this.texts[i]!)) return false
+      fixed = at
+    }
+    return piece(this.layout.text.slice(fixed))
+  }
+
+  /**
    * Applies one insertion event and returns where it went. The event's offset counts in the current text and
    * must lie in its gap's span (the engine inserts only inside gaps).
    */

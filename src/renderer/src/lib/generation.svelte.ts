@@ -12,6 +12,8 @@ export class Generation {
   run = $state<RunSnapshot | null>(null)
   private activeRun: Run | null = null
   private handle: StreamHandle | null = null
+  /** A start in progress (writing the draft before the run begins): a second start meanwhile is refused. */
+  private starting = false
 
   constructor(
     private readonly api: InlayApi['generation'],
@@ -23,12 +25,12 @@ export class Generation {
 
   /** Whether a run holds the editor (from its start until the writer has decided on every gap). */
   get active(): boolean {
-    return this.activeRun !== null
+    return this.activeRun !== null || this.starting
   }
 
   /** True (and says why) while a run holds the editor. */
   blocks(): boolean {
-    if (!this.activeRun) return false
+    if (!this.active) return false
     this.notices.notify('Finish the generation first: accept or reject it, or stop it.')
     return true
   }
@@ -38,13 +40,15 @@ export class Generation {
     const doc = this.draft.current
     const settings = this.settings.value
     if (!view || !doc || !settings) return
-    if (this.activeRun) {
-      if (this.activeRun.snapshot.phase === 'review')
-        this.notices.notify('Accept or reject this generation first (or press Escape to stop a running one).')
+    if (this.activeRun?.snapshot.phase === 'review') {
+      this.notices.notify('Accept or reject this generation first.')
       return
     }
-    const content = this.draft.content()
-    if (content.gaps.length === 0) {
+    if (this.active) {
+      this.notices.notify('A generation is already running: wait for it, or press Escape to stop it.')
+      return
+    }
+    if (this.draft.content().gaps.length === 0) {
       this.notices.notify('Mark a gap first: put the cursor where the model should write and press Mod-G.')
       return
     }
@@ -54,7 +58,14 @@ export class Generation {
       return
     }
     this.draft.popover = null
-    await this.draft.flush()
+    this.starting = true
+    try {
+      await this.draft.flush()
+    } finally {
+      this.starting = false
+    }
+    // Read after the flush: the run starts from exactly what the editor holds now.
+    const content = this.draft.content()
     const params: GenerationParams = { ...settings.generation, seed: Math.floor(Math.random() * 2 ** 31) }
     // The run reports from its constructor on; those first reports are read from run.snapshot below.
     let created: Run | null = null
@@ -87,10 +98,15 @@ export class Generation {
     if (this.activeRun !== run) return
     this.run = snapshot
     if (snapshot.phase === 'finished') {
+      // A run that abandoned itself (it lost step with the editor) takes its stream down with it.
+      this.handle?.stop()
+      this.handle = null
       this.activeRun = null
       this.run = null
       if (snapshot.error) this.notices.notify(`Generation failed: ${snapshot.error}`, 'error')
       this.draft.afterChange()
+      // What the writer accepted is the draft now (it was written while the run still held the editor).
+      if (snapshot.committed) void this.draft.saveNow()
       this.draft.view?.focus()
     } else if (snapshot.phase === 'review' && snapshot.error) {
       this.notices.notify(`The generation ended early: ${snapshot.error}. What it wrote is kept for review.`, 'error')

@@ -1,4 +1,4 @@
-import { EditorState, type Transaction, type TransactionSpec } from '@codemirror/state'
+import { EditorState, Transaction, type TransactionSpec } from '@codemirror/state'
 import { history, isolateHistory, redo, undo, undoDepth } from '@codemirror/commands'
 import { describe, expect, it } from 'vitest'
 import type { FilledAlternative, GenerationEvent, InsertionEventData } from '../../../shared/contract'
@@ -6,7 +6,7 @@ import type { GapMark } from '../../../shared/documents'
 import { fillSpans, fillExtension } from './editor/fill-field'
 import { gapExtension, gaps, setGaps } from './editor/gap-field'
 import { replay } from './fill'
-import { Run, type RunSnapshot } from './run'
+import { OUT_OF_STEP, Run, type RunSnapshot } from './run'
 import run from './testdata/run.json'
 
 const content = run.content as { title: string; body: string; gaps: GapMark[] }
@@ -150,6 +150,55 @@ describe('a generation run in the editor', () => {
     expect(host.text).toBe(content.body)
     expect(gaps(host.state)).toEqual(content.gaps)
     expect(undoDepth(host.state)).toBe(2)
+  })
+
+  it('stops and puts the draft back when the editor loses step with the run (its fixed text changed)', () => {
+    const host = draft()
+    const snapshots: RunSnapshot[] = []
+    const r = new Run(host, content, (s) => snapshots.push(s))
+    r.handle(start)
+    for (const e of events.slice(0, 5)) r.handle(insert(e))
+    // Something other than the run cuts the last character of the fixed text (as a second run once did).
+    host.dispatch({
+      changes: { from: host.state.doc.length - 1, to: host.state.doc.length },
+      annotations: Transaction.addToHistory.of(false)
+    })
+    r.handle(insert(events.slice(5).find((e) => e.alternative === 0)!))
+    expect(r.snapshot).toMatchObject({ phase: 'finished', error: OUT_OF_STEP })
+    expect(snapshots.at(-1)?.phase).toBe('finished')
+    expect(host.text).toBe(content.body)
+    expect(gaps(host.state)).toEqual(content.gaps)
+    expect(host.state.readOnly).toBe(false)
+    expect(fillSpans(host.state)).toBeNull()
+    expect(undoDepth(host.state)).toBe(2)
+    // Whatever the stream still sends is ignored.
+    for (const e of events.slice(6)) r.handle(insert(e))
+    r.handle(done)
+    expect(host.text).toBe(content.body)
+  })
+
+  it('checks each insertion after it is written: one that lands in the wrong place stops the run', () => {
+    const host = draft()
+    // An editor that shifts every insertion by one character, so that the fixed text around a gap moves.
+    const skewed = {
+      get state() {
+        return host.state
+      },
+      dispatch: (spec: TransactionSpec) => {
+        const change = spec.changes as { from: number; to: number; insert: string } | undefined
+        host.dispatch(
+          change && 'insert' in change && change.from === change.to && change.from > 0
+            ? { ...spec, changes: { from: change.from - 1, insert: change.insert } }
+            : spec
+        )
+      }
+    }
+    const r = new Run(skewed, content)
+    r.handle(start)
+    r.handle(insert(events.find((e) => e.alternative === 0 && e.charOffset > 0)!))
+    expect(r.snapshot).toMatchObject({ phase: 'finished', error: OUT_OF_STEP })
+    expect(host.text).toBe(content.body)
+    expect(gaps(host.state)).toEqual(content.gaps)
   })
 
   it('puts the draft back when the run fails before any insertion, and keeps insertions for review after', () => {

@@ -2,7 +2,7 @@
 // undo history: every change the run makes is annotated out of it. When the writer has decided on every gap,
 // the run puts the draft back as it was and applies the net change as ONE history entry, so a single undo
 // removes the whole generation (and brings its gap marks back) and a single redo restores it.
-import { ChangeSet, Transaction, type EditorState, type TransactionSpec } from '@codemirror/state'
+import { ChangeSet, Transaction, type EditorState, type Text, type TransactionSpec } from '@codemirror/state'
 import { isolateHistory } from '@codemirror/commands'
 import type { FilledAlternative, GenerationEvent, InsertionEventData } from '../../../shared/contract'
 import type { DocumentContent, GapMark } from '../../../shared/documents'
@@ -17,6 +17,10 @@ export interface EditorHost {
   readonly state: EditorState
   dispatch(spec: TransactionSpec): void
 }
+
+/** Why a run abandons itself when the editor no longer shows what it wrote. */
+export const OUT_OF_STEP =
+  'the editor’s text changed under it, so it was stopped and the draft from before it was put back'
 
 export type RunPhase = 'waiting' | 'running' | 'stopping' | 'review' | 'finished'
 export type StopReason = FilledAlternative['stopReason']
@@ -58,6 +62,8 @@ export class Run {
   /** The text an accepted gap keeps, whatever alternative is shown later. */
   private readonly kept = new Map<string, string>()
   private snap: RunSnapshot
+  /** The editor's text when it was last found to be exactly what the run wrote. */
+  private verified: Text | null = null
 
   constructor(
     private readonly host: EditorHost,
@@ -107,17 +113,9 @@ export class Run {
         if (this.frozen || this.snap.phase === 'waiting') return
         const { type: _type, ...data } = event
         this.events.push(data)
-        if (data.alternative === 0) {
-          const change = this.fill.apply(data)
-          this.host.dispatch({
-            changes: change,
-            effects: [
-              setFillSpans.of(this.spans()),
-              flash.of({ from: change.from, to: change.from + change.insert.length })
-            ],
-            annotations: [Transaction.addToHistory.of(false), generated.of(true)]
-          })
-          this.snap = { ...this.snap, insertions: this.snap.insertions + 1, stopProb: data.stopProb }
+        if (data.alternative === 0 && !this.write(data)) {
+          this.cancel(OUT_OF_STEP)
+          return
         }
         this.snap = { ...this.snap, timelineMax: this.snap.insertions, timeline: this.snap.insertions }
         this.publish()
@@ -150,6 +148,22 @@ export class Run {
     if (this.snap.phase === 'finished' || this.snap.phase === 'review') return
     if (this.snap.phase === 'waiting') this.cancel('The generation ended before it started')
     else this.toReview(0)
+  }
+
+  /**
+   * Writes an insertion of the streamed alternative into the editor, checking before and after that the editor
+   * shows exactly what the run wrote; false (and nothing written, if the check before failed) when it does not.
+   */
+  private write(data: InsertionEventData): boolean {
+    if (!this.inStep()) return false
+    const change = this.fill.apply(data)
+    this.host.dispatch({
+      changes: change,
+      effects: [setFillSpans.of(this.spans()), flash.of({ from: change.from, to: change.from + change.insert.length })],
+      annotations: [Transaction.addToHistory.of(false), generated.of(true)]
+    })
+    this.snap = { ...this.snap, insertions: this.snap.insertions + 1, stopProb: data.stopProb }
+    return this.inStep()
   }
 
   private begin(provider: string): void {
@@ -277,11 +291,25 @@ export class Run {
     this.publish()
   }
 
-  /** Puts the draft back exactly as before the run, outside the history. */
+  /**
+   * Whether the editor shows exactly what the run wrote: its fixed text intact, each gap's text in place (read in
+   * full only when the editor's text is not the one last found so).
+   */
+  private inStep(): boolean {
+    const doc = this.host.state.doc
+    if (doc === this.verified) return true
+    if (!this.fill.isShownBy(doc)) return false
+    this.verified = doc
+    return true
+  }
+
+  /** Puts the draft back exactly as before the run, outside the history (all of it, if the run lost step). */
   private revert(): void {
     const originals = this.layout.gaps.map(({ mark }) => this.original.body.slice(mark.from, mark.to))
     this.host.dispatch({
-      changes: this.fill.changesTo(originals),
+      changes: this.inStep()
+        ? this.fill.changesTo(originals)
+        : { from: 0, to: this.host.state.doc.length, insert: this.original.body },
       effects: [setFillSpans.of(null), setGaps.of(this.original.gaps), lockEffect(false)],
       annotations: [Transaction.addToHistory.of(false), generated.of(true)]
     })
