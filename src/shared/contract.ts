@@ -182,12 +182,37 @@ export interface InsertionEventData {
   stopProb: number
   /** A required word placed before generation. */
   required: boolean
+  /**
+   * Models with a length head: the tokens the model expects still missing in each gap of the window at this
+   * step's forward pass (the live estimate; a gap it lists below the length threshold ends there). Absent for
+   * models without one.
+   */
+  remaining?: GapEstimate[]
 }
+
+/** The model's expectation for one gap: how many tokens are still missing there. */
+export interface GapEstimate {
+  gapId: string
+  tokens: number
+}
+
+/**
+ * Why a gap stopped growing: 'model' — the model judged it complete (its expected remaining length fell below
+ * the length threshold; for models without a length head, the stop head judged the window complete); 'max' —
+ * it reached its max; 'window' — it holds as much as the model can see of one gap; 'max-tokens' — the run's
+ * token budget ran out; 'aborted' — the writer stopped the run.
+ */
+export type GapEndReason = 'model' | 'max' | 'window' | 'max-tokens' | 'aborted'
 
 export interface FilledAlternative {
   text: string
-  gaps: { id: string; text: string; tokens: number }[]
+  gaps: { id: string; text: string; tokens: number; endReason: GapEndReason }[]
   steps: number
+  /**
+   * The run as a whole, from its gaps: 'aborted' if the writer stopped it, else 'max-tokens' if the budget ended
+   * a gap, else 'no-slot' if a gap filled the model's window, else 'stop' (every gap ended by the model or at its
+   * max).
+   */
   stopReason: 'stop' | 'max-tokens' | 'no-slot' | 'aborted'
 }
 

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Segment } from './document'
-import { fill, type FillOptions, type FillResult, type ForwardModel, type InsertionEvent } from './fill'
-import { TINY } from '../test-support/models'
+import { parseTemplate, type Segment } from './document'
+import { drain } from '../test-support/drain'
+import { fill, type FillOptions, type InsertionEvent } from './fill'
+import type { ForwardModel } from './forward'
+import { TINY, TINY_LENGTH } from '../test-support/models'
 import { IlmModel } from './model'
 
 interface Trace {
@@ -25,15 +27,7 @@ beforeAll(async () => {
 })
 afterAll(() => model.dispose())
 
-async function run(segments: Segment[], options: FillOptions, on: ForwardModel = model) {
-  const events: InsertionEvent[] = []
-  const gen = fill(on, segments, options)
-  for (;;) {
-    const next = await gen.next()
-    if (next.done) return { events, result: next.value as FillResult }
-    events.push(next.value)
-  }
-}
+const run = (segments: Segment[], options: FillOptions, on: ForwardModel = model) => drain(fill(on, segments, options))
 
 /** Applies insertion events, in order, to the document's fixed text: what an editor does. */
 function replay(segments: Segment[], events: InsertionEvent[], alternative = 0): string {
@@ -252,6 +246,23 @@ describe('long documents', () => {
   })
 })
 
+describe('required words in a long document', () => {
+  it('go into a gap far from the first, in a window centred on their gap', async () => {
+    const far = 'The old clock in the hall struck midnight. '.repeat(12)
+    const segments: Segment[] = [
+      { kind: 'text', text: far },
+      { kind: 'gap', gap: { id: 'a', max: 2 } },
+      { kind: 'text', text: far + far },
+      { kind: 'gap', gap: { id: 'b', include: ['fox'], max: 4 } },
+      { kind: 'text', text: far }
+    ]
+    const { events, result } = await run(segments, { seed: 9, maxTokens: 4 })
+    expect(events[0]).toMatchObject({ gapId: 'b', required: true })
+    expect(result.alternatives[0]!.gaps[1]!.text).toMatch(/fox/)
+    expect(replay(segments, events)).toBe(result.alternatives[0]!.text)
+  })
+})
+
 describe('the model window bounds every gap', () => {
   it('a gap with no max stops growing before the window overflows, and impossible minimums are refused', async () => {
     const { result } = await run(
@@ -291,5 +302,135 @@ describe('the token budget', () => {
     )
     expect(events).toHaveLength(6)
     expect(result.alternatives[0]!.stopReason).toBe('max-tokens')
+  })
+})
+
+describe('a length-head model ends each gap on its own (tiny-ilm-length)', () => {
+  let lengthModel: IlmModel
+  beforeAll(async () => {
+    lengthModel = await IlmModel.load(TINY_LENGTH)
+  })
+  afterAll(() => lengthModel.dispose())
+
+  interface LengthTrace extends Trace {
+    length_threshold: number
+    steps: (Trace['steps'][number] & { remaining: number })[]
+  }
+  const golden = JSON.parse(readFileSync(join(TINY_LENGTH, 'golden.json'), 'utf8')) as { traces: LengthTrace[] }
+  for (const trace of golden.traces) {
+    it(`matches the Python reference: ${trace.name}`, async () => {
+      // The fixed tokens as text segments, and the one gap where the trace allows insertion.
+      const at = trace.allowed.indexOf(true)
+      const text = (ids: number[]): Segment[] =>
+        ids.length ? [{ kind: 'text', text: ids.map((id) => lengthModel.tokenizer.tokenText[id]!).join('') }] : []
+      const segments: Segment[] = [
+        ...text(trace.body.slice(0, at)),
+        { kind: 'gap', gap: { id: 'g' } },
+        ...text(trace.body.slice(at))
+      ]
+      const { events, result } = await run(
+        segments,
+        {
+          temperature: 0,
+          lengthThreshold: trace.length_threshold,
+          maxTokens: trace.max_steps,
+          allowPartialTokens: true
+        },
+        lengthModel
+      )
+      expect(events.map((e) => e.tokenId)).toEqual(trace.steps.map((s) => s.token))
+      events.forEach((e, i) => {
+        expect(e.remaining).toHaveLength(1)
+        expect(Math.abs(e.remaining![0]!.tokens - trace.steps[i]!.remaining)).toBeLessThan(1e-4)
+      })
+      const out = result.alternatives[0]!
+      expect(out.text).toBe(trace.final_text)
+      const byModel = trace.stop_reason === 'stop'
+      expect(out.gaps[0]!.endReason).toBe(byModel ? 'model' : 'max-tokens')
+      expect(out.stopReason).toBe(byModel ? 'stop' : 'max-tokens')
+    })
+  }
+
+  it('two gaps end apart, each when the model expects nothing more in it; events carry the live estimate', async () => {
+    const { events, result } = await run(
+      parseTemplate('Once upon{{}} a little fox lived{{}} the river.'),
+      { temperature: 0 },
+      lengthModel
+    )
+    expect(result.alternatives[0]).toEqual({
+      text: 'Once upon a a time time a little fox lived by the river.',
+      gaps: [
+        { id: 'g1', text: ' a a time time', tokens: 4, endReason: 'model' },
+        { id: 'g2', text: ' by', tokens: 1, endReason: 'model' }
+      ],
+      steps: 6,
+      stopReason: 'stop'
+    })
+    // g2 ends at the fourth pass (0.04 < 0.5) and is no longer estimated after it.
+    const estimates = events.map((e) => e.remaining!.map((r) => `${r.gapId}=${r.tokens.toFixed(2)}`).join(' '))
+    expect(events.map((e) => e.gapId)).toEqual(['g1', 'g1', 'g2', 'g1', 'g1'])
+    expect(estimates).toEqual(['g1=2.55 g2=1.72', 'g1=2.23 g2=1.72', 'g1=0.69 g2=1.44', 'g1=1.13 g2=0.04', 'g1=0.81'])
+  })
+
+  it('the threshold is the caller’s, else the model card’s, else 0.5', async () => {
+    const segments = parseTemplate('The old clock{{}} struck midnight.')
+    const gapText = async (options: FillOptions, on: ForwardModel = lengthModel) =>
+      (await run(segments, { temperature: 0, ...options }, on)).result.alternatives[0]!.gaps[0]!.text
+    expect(await gapText({})).toBe(' in the hall')
+    expect(await gapText({ lengthThreshold: 3 })).toBe(' the')
+    const carded: ForwardModel = {
+      tokenizer: lengthModel.tokenizer,
+      card: { ...lengthModel.card, decoding: { lengthThreshold: 3 } },
+      forward: (s, r) => lengthModel.forward(s, r)
+    }
+    expect(await gapText({}, carded)).toBe(' the')
+    expect(await gapText({ lengthThreshold: 0.5 }, carded)).toBe(' in the hall')
+  })
+
+  it('a model without a length head gives no estimate and ends gaps with its stop head', async () => {
+    const { events, result } = await run(parseTemplate('The old clock{{}} struck midnight.'), { temperature: 0 })
+    expect(events.every((e) => e.remaining === undefined)).toBe(true)
+    expect(result.alternatives[0]!.gaps[0]!.endReason).toBe('model')
+  })
+})
+
+describe('every gap says honestly why it ended', () => {
+  it('its max, or the model judged it complete', async () => {
+    const { result } = await run(parseTemplate('The old clock{{max:2}} struck{{}} midnight.'), { temperature: 0 })
+    expect(result.alternatives[0]!.gaps.map((g) => [g.text, g.endReason])).toEqual([
+      [' in hall', 'max'],
+      [' mid', 'model']
+    ])
+    expect(result.alternatives[0]!.stopReason).toBe('stop')
+  })
+
+  it('an unbounded gap that fills the model’s window says so (not "stop")', async () => {
+    const { result } = await run(parseTemplate('Once{{}}'), { seed: 2, stopThreshold: 1, maxTokens: 200, parallel: 4 })
+    const out = result.alternatives[0]!
+    expect(out.gaps[0]).toMatchObject({ tokens: 30, endReason: 'window' })
+    expect(out.stopReason).toBe('no-slot')
+  })
+
+  it('the token budget ends every gap still open, in or out of the window', async () => {
+    const far = 'The old clock in the hall struck midnight. '.repeat(12)
+    const { result } = await run(parseTemplate(`{{}}${far}{{}}`), { seed: 1, stopThreshold: 1, maxTokens: 3 })
+    const out = result.alternatives[0]!
+    expect(out.gaps.map((g) => g.endReason)).toEqual(['max-tokens', 'max-tokens'])
+    expect(out.gaps.map((g) => g.tokens)).toEqual([3, 0])
+    expect(out.stopReason).toBe('max-tokens')
+  })
+
+  it('stopped by the writer', async () => {
+    const controller = new AbortController()
+    const gen = fill(model, parseTemplate('Once{{}} a time{{}}'), {
+      seed: 1,
+      stopThreshold: 1,
+      signal: controller.signal
+    })
+    await gen.next()
+    controller.abort()
+    let last = await gen.next()
+    while (!last.done) last = await gen.next()
+    expect(last.value.alternatives[0]!.gaps.map((g) => g.endReason)).toEqual(['aborted', 'aborted'])
   })
 })

@@ -1,33 +1,38 @@
 // The generation loop: fills every gap of a document with an ILM, one insertion per forward pass (or k in
 // distinct slots with `parallel`), streaming each insertion as an event. Fixed text is never touched: the
-// only places the model may insert are the slots at or inside gaps. The stages are small and separate
-// (constraints.ts, window.ts, growth.ts, stopping.ts, on the draft of draft.ts); fill() only runs them in turn:
+// only places the model may insert are the slots at or inside gaps. Each gap ends on its own, and says why
+// (GapEndReason); the run ends when every gap has. The stages are small and separate (constraints.ts,
+// window.ts, growth.ts, stopping.ts, on the draft of draft.ts); fill() only runs them in turn:
 //   1. required words, one forward pass each, at the slot of their gap that scores the word highest;
 //   2. growth: a forward pass over each alternative's window, the stopping criteria, one growth step.
 import { MAX_PARALLEL } from '../../shared/limits'
-import type { FilledAlternative, InsertionEventData } from '../../shared/contract'
+import type { FilledAlternative, GapEndReason, InsertionEventData } from '../../shared/contract'
 import { buildConstraints, gapCapacities, placeRequired, type GapConstraints } from './constraints'
-import { DocumentError, validateSegments, type GapSpec, type Segment } from './document'
-import { Draft, encodeParts, type Claim, type Item, type Layout, type Part } from './draft'
-import { chooseInsertions, type Insertion, type RowLogits } from './growth'
-import type { ForwardOutput } from './model'
+import { DocumentError, validateSegments, type Segment } from './document'
+import { Draft, encodeParts, type Claim, type Item, type Part } from './draft'
+import { forwardWindows, type ForwardModel, type WindowRequest, type WindowScores } from './forward'
+import { chooseInsertions, type Insertion } from './growth'
 import { Rng } from './rng'
 import type { SamplingOptions } from './sampler'
-import { decideStep, stopProbability } from './stopping'
-import type { TextTokenizer } from './tokenizer'
-import { chooseWindow, claimsAt, rowsClaimedBy, slotToken, windowInput, windowRows, type Window } from './window'
+import {
+  decideStep,
+  DEFAULT_LENGTH_THRESHOLD,
+  expectedRemaining,
+  runStopReason,
+  type StoppingCriteria
+} from './stopping'
+import { chooseWindow, claimsAt, rowsClaimedBy, slotToken, windowRows, type Window } from './window'
 
-/** What the loop needs from a model: a batched forward pass (token logits of the asked rows) and its limits. */
-export interface ForwardModel {
-  readonly tokenizer: TextTokenizer
-  readonly card: { maxLength: number; vocabSize: number }
-  forward(sequences: readonly (readonly number[])[], rows: readonly (readonly number[])[]): Promise<ForwardOutput>
-}
-
+/** Sampling options left out come from the model card's decoding defaults, then the engine's own. */
 export interface FillOptions extends Partial<SamplingOptions> {
   seed?: number
-  /** Stop once softmax(stop)[complete] reaches this (and every gap has its minimum). */
+  /** Models without a length head: the window's gaps end once softmax(stop)[complete] reaches this. */
   stopThreshold?: number
+  /**
+   * Models with a length head: a gap ends once the tokens the model expects still missing in it fall below
+   * this (default: the model card's, else DEFAULT_LENGTH_THRESHOLD).
+   */
+  lengthThreshold?: number
   /** Most tokens generated per alternative (required words not counted). */
   maxTokens?: number
   /** Independent alternatives, generated as one batch. */
@@ -54,88 +59,88 @@ class Alternative {
   readonly rng: Rng
   steps = 0
   generated = 0
-  stopReason: StopReason | null = null
-  /** Gaps whose window the model has declared complete. */
-  readonly finished = new Set<number>()
+  /** Why each gap ended; null while it is open. */
+  readonly ends: (GapEndReason | null)[]
 
   constructor(
     parts: readonly Part[],
+    gapCount: number,
     seed: number,
     readonly index: number
   ) {
     this.draft = new Draft(parts)
     this.rng = new Rng(seed)
+    this.ends = new Array<GapEndReason | null>(gapCount).fill(null)
   }
 
-  open(gaps: readonly GapSpec[]): number[] {
-    return gaps.map((_, g) => g).filter((g) => !this.finished.has(g))
+  open(): number[] {
+    return this.ends.flatMap((end, g) => (end === null ? [g] : []))
+  }
+
+  end(gap: number, reason: GapEndReason): void {
+    this.ends[gap] ??= reason
   }
 }
 
-/** An alternative's forward pass: its layout and window, and the logits of the rows it asked for. */
-interface View {
-  alt: Alternative
-  layout: Layout
-  window: Window
-  logits: RowLogits
-  stopProb: number
-}
+/** An alternative's window, and what its forward pass said about it. */
+type View = { alt: Alternative } & WindowRequest & WindowScores
 
 export async function* fill(
   model: ForwardModel,
   segments: readonly Segment[],
   options: FillOptions = {}
 ): AsyncGenerator<InsertionEvent, FillResult> {
-  const tokenizer = model.tokenizer
+  const { tokenizer, card } = model
   const gaps = validateSegments(segments)
   const sampling: SamplingOptions = {
-    temperature: options.temperature ?? 1,
-    topP: options.topP ?? 0.9,
+    temperature: options.temperature ?? card.decoding.temperature ?? 1,
+    topP: options.topP ?? card.decoding.topP ?? 0.9,
     topK: options.topK ?? 0,
     gapChoice: options.gapChoice ?? 'top'
   }
-  const criteria = { stopThreshold: options.stopThreshold ?? 0.9, maxTokens: options.maxTokens ?? 256 }
+  const criteria: StoppingCriteria = {
+    stopThreshold: options.stopThreshold ?? 0.9,
+    lengthThreshold: options.lengthThreshold ?? card.decoding.lengthThreshold ?? DEFAULT_LENGTH_THRESHOLD,
+    maxTokens: options.maxTokens ?? 256
+  }
   const parallel = Math.min(MAX_PARALLEL, Math.max(1, Math.floor(options.parallel ?? 1)))
   const count = Math.max(1, Math.floor(options.alternatives ?? 1))
-  const maxBody = model.card.maxLength - 2
+  const maxBody = card.maxLength - 2
   const capacity = gapCapacities(tokenizer, gaps, maxBody)
   const constraints: GapConstraints = buildConstraints(
     tokenizer,
     gaps,
     options.allowPartialTokens ?? false,
-    model.card.vocabSize
+    card.vocabSize
   )
   const parts = encodeParts(tokenizer, segments)
-  const alts = Array.from({ length: count }, (_, a) => new Alternative(parts, (options.seed ?? 0) * 1000003 + a, a))
+  const alts = Array.from(
+    { length: count },
+    (_, a) => new Alternative(parts, gaps.length, (options.seed ?? 0) * 1000003 + a, a)
+  )
   const room = (alt: Alternative, g: number) => capacity[g]! - alt.draft.gapTokens(g)
+  /** A full gap ends: at its max, or where the model could no longer see it with context. */
+  const endIfFull = (alt: Alternative, g: number) => {
+    if (room(alt, g) <= 0) alt.end(g, capacity[g] === gaps[g]!.max ? 'max' : 'window')
+  }
+  for (const alt of alts) gaps.forEach((_, g) => endIfFull(alt, g))
 
   /**
-   * One forward pass for the given alternatives, each over its window, asking for the rows whose slot some gap
-   * passing `wanted` claims. An alternative with no open gap left has no window: the model ended it.
+   * One forward pass for the alternatives, each over the window centred on the first of the gaps `openOf` gives
+   * it, asking for the rows whose slot a gap passing `wanted` claims.
    */
-  async function look(live: Alternative[], wanted: (alt: Alternative, window: Window, gap: number) => boolean) {
-    const ready: { alt: Alternative; layout: Layout; window: Window; rows: number[] }[] = []
-    for (const alt of live) {
+  async function look(
+    live: readonly Alternative[],
+    openOf: (alt: Alternative) => readonly number[],
+    wanted: (window: Window, gap: number) => boolean
+  ): Promise<View[]> {
+    const requests = live.map((alt) => {
       const layout = alt.draft.layout()
-      const window = chooseWindow(layout, alt.open(gaps), maxBody)
-      if (!window) alt.stopReason ??= 'stop'
-      else ready.push({ alt, layout, window, rows: rowsClaimedBy(layout, window, (g) => wanted(alt, window, g)) })
-    }
-    if (ready.length === 0) return []
-    const { cls, bos } = tokenizer.special
-    const out = await model.forward(
-      ready.map((v) => windowInput(v.layout, v.window, cls, bos)),
-      ready.map((v) => v.rows)
-    )
-    const asked = Math.max(1, ...ready.map((v) => v.rows.length))
-    if (out.rows !== asked) throw new Error(`The model returned ${out.rows} rows per sequence; ${asked} were asked`)
-    return ready.map(({ alt, layout, window, rows }, b): View => {
-      const slot = new Int32Array(windowRows(window)).fill(-1)
-      rows.forEach((row, j) => (slot[row] = j))
-      const offsetOf = (row: number) => (slot[row]! < 0 ? -1 : (b * out.rows + slot[row]!) * out.vocab)
-      const logits = { tokenLogits: out.tokenLogits, vocab: out.vocab, offsetOf }
-      return { alt, layout, window, logits, stopProb: stopProbability(out.stopLogits, b) }
+      const window = chooseWindow(layout, openOf(alt), maxBody)!
+      return { alt, layout, window, rows: rowsClaimedBy(layout, window, (g) => wanted(window, g)) }
     })
+    const scores = await forwardWindows(model, requests)
+    return requests.map((r, b) => ({ ...r, ...scores[b]! }))
   }
 
   /** Puts an item into a gap and describes it as an event (its offset counted in the view's layout). */
@@ -157,7 +162,12 @@ export async function* fill(
   }
 
   /** A growth step's insertions, left to right, so each event's offset holds when they are applied in order. */
-  function* insertAll(view: View, insertions: Insertion[]): Generator<InsertionEvent> {
+  function* insertAll(
+    view: View,
+    insertions: Insertion[],
+    remaining: ReadonlyMap<number, number> | null
+  ): Generator<InsertionEvent> {
+    const estimate = remaining && [...remaining].map(([g, tokens]) => ({ gapId: gaps[g]!.id, tokens }))
     let shift = 0
     const shiftByGap = new Map<number, number>()
     for (const { row, claim, token } of insertions) {
@@ -165,6 +175,7 @@ export async function* fill(
       const item = { ids: [token], text: tokenizer.tokenText[token] ?? tokenizer.decode([token]) }
       const event = insert(view, { gap: claim.gap, at: claim.at + within }, item, row, false)
       event.charOffset += shift
+      if (estimate) event.remaining = estimate
       shift += item.text.length
       shiftByGap.set(claim.gap, within + 1)
       view.alt.generated++
@@ -172,10 +183,14 @@ export async function* fill(
     }
   }
 
-  // 1. Required words.
+  // 1. Required words, each in a window centred on its gap.
   for (const word of constraints.required) {
     if (options.signal?.aborted) break
-    for (const view of await look(alts, (_alt, _window, g) => g === word.gap)) {
+    for (const view of await look(
+      alts,
+      () => [word.gap],
+      (_w, g) => g === word.gap
+    )) {
       const { tokenLogits, offsetOf } = view.logits
       const place = placeRequired(view.layout, view.window, word, (row, token) => tokenLogits[offsetOf(row) + token]!)
       if (!place)
@@ -183,37 +198,42 @@ export async function* fill(
           `Gap "${gaps[word.gap]!.id}" is outside the model's window; cannot place its required words`
         )
       yield insert(view, place.claim, place.variant, place.row, true)
+      endIfFull(view.alt, word.gap)
     }
   }
 
-  // 2. Growth, until the stopping criteria or the slots end every alternative.
+  // 2. Growth, until every gap of every alternative has ended.
   while (true) {
-    const live = alts.filter((alt) => alt.stopReason === null)
+    const live = alts.filter((alt) => alt.open().length > 0)
     if (live.length === 0) break
     if (options.signal?.aborted) {
-      for (const alt of live) alt.stopReason = 'aborted'
+      for (const alt of live) for (const g of alt.open()) alt.end(g, 'aborted')
       break
     }
-    const growing = (alt: Alternative, window: Window, g: number) => window.active.has(g) && room(alt, g) > 0
-    for (const view of await look(live, growing)) {
+    for (const view of await look(
+      live,
+      (alt) => alt.open(),
+      (w, g) => w.active.has(g)
+    )) {
       const { alt, layout, window } = view
+      const remaining = view.lengthOf && expectedRemaining(layout, window, view.lengthOf)
       const decision = decideStep(criteria, {
         steps: alt.steps,
         generated: alt.generated,
         stopProb: view.stopProb,
+        open: alt.open(),
         active: window.active,
+        remaining,
         tokens: (g) => alt.draft.gapTokens(g),
-        min: (g) => gaps[g]!.min ?? 0,
-        room: (g) => room(alt, g)
+        min: (g) => gaps[g]!.min ?? 0
       })
-      if (decision.kind === 'budget') {
-        alt.stopReason = 'max-tokens'
-        continue
-      }
-      if (decision.kind === 'complete') {
-        // The model says this window is complete: its gaps are done; the next open gap (if any) comes next.
-        for (const g of window.active) alt.finished.add(g)
-        alt.steps++
+      for (const [g, reason] of decision.ended) alt.end(g, reason)
+      const byModel = [...decision.ended.values()].includes('model')
+      if (decision.eligible.size === 0) {
+        // Nothing to grow: the model ended the window's gaps (a step), or the budget did; a window with no gap
+        // inside (never expected) ends the gap it was centred on, so the run always moves on.
+        if (byModel) alt.steps++
+        else if (decision.ended.size === 0) alt.end(alt.open()[0]!, 'window')
         continue
       }
       const rowClaims = Array.from({ length: windowRows(window) }, (_, row) =>
@@ -229,13 +249,11 @@ export async function* fill(
         sampling,
         alt.rng
       )
-      if (insertions.length === 0) {
-        for (const g of window.active) alt.finished.add(g)
-        if (decision.underMin.length > 0 || window.active.size === 0) alt.stopReason = 'no-slot'
-        continue
-      }
-      yield* insertAll(view, insertions)
-      alt.steps++
+      // No slot could take a token (every one blocked): the model's window can give these gaps nothing.
+      if (insertions.length === 0) for (const g of decision.eligible) alt.end(g, 'window')
+      yield* insertAll(view, insertions, remaining)
+      for (const g of decision.eligible) endIfFull(alt, g)
+      if (insertions.length > 0 || byModel) alt.steps++
     }
   }
 
@@ -243,9 +261,14 @@ export async function* fill(
     type: 'done',
     alternatives: alts.map((alt) => ({
       text: alt.draft.text(),
-      gaps: gaps.map((gap, g) => ({ id: gap.id, text: alt.draft.gapText(g), tokens: alt.draft.gapTokens(g) })),
+      gaps: gaps.map((gap, g) => ({
+        id: gap.id,
+        text: alt.draft.gapText(g),
+        tokens: alt.draft.gapTokens(g),
+        endReason: alt.ends[g]!
+      })),
       steps: alt.steps,
-      stopReason: alt.stopReason ?? 'stop'
+      stopReason: runStopReason(alt.ends.map((end) => end!))
     }))
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { decideStep, stopProbability, type StepState } from './stopping'
+import { Draft } from './draft'
+import { decideStep, expectedRemaining, runStopReason, stopProbability, type StepState } from './stopping'
+import { chooseWindow } from './window'
 
 describe('stopProbability', () => {
   it('is softmax(stop logits)[complete] of each sequence', () => {
@@ -9,42 +11,106 @@ describe('stopProbability', () => {
   })
 })
 
+describe('expectedRemaining', () => {
+  it('sums λ over the rows whose slot each active gap claims (a slot two gaps share counts for both)', () => {
+    const draft = new Draft([
+      { kind: 'text', ids: [10], text: 'a' },
+      { kind: 'gap', gap: 0 },
+      { kind: 'gap', gap: 1 },
+      { kind: 'text', ids: [11], text: 'b' },
+      { kind: 'gap', gap: 2 }
+    ])
+    draft.insert({ gap: 0, at: 0 }, { ids: [12], text: 'c' })
+    // Tokens a c b: gap 0 claims rows 2 (after a) and 3 (after c), gap 1 row 3, gap 2 row 4 (after b).
+    const layout = draft.layout()
+    const lambda = [NaN, 0.5, 1, 2, 4]
+    const all = chooseWindow(layout, [0, 1, 2], 46)!
+    expect(expectedRemaining(layout, all, (row) => lambda[row]!)).toEqual(
+      new Map([
+        [0, 3],
+        [1, 2],
+        [2, 4]
+      ])
+    )
+    expect(expectedRemaining(layout, chooseWindow(layout, [2], 46)!, (row) => lambda[row]!)).toEqual(new Map([[2, 4]]))
+  })
+})
+
 describe('decideStep', () => {
-  const criteria = { maxTokens: 10, stopThreshold: 0.9 }
-  // Gaps 0 and 1 are in the window; gap 1 wants 3 tokens and has 1; gap 2 is full.
-  const tokens = [0, 1, 4]
+  const criteria = { maxTokens: 10, stopThreshold: 0.9, lengthThreshold: 0.5 }
+  // Gaps 0, 1 and 2 are open; 0 and 1 are in the window; gap 1 wants 3 tokens and has 1.
+  const tokens = [2, 1, 0]
   const state = (over: Partial<StepState>): StepState => ({
     steps: 1,
     generated: 5,
     stopProb: 0.5,
-    active: new Set([0, 1, 2]),
+    open: [0, 1, 2],
+    active: new Set([0, 1]),
+    remaining: null,
     tokens: (g) => tokens[g]!,
     min: (g) => (g === 1 ? 3 : 0),
-    room: (g) => (g === 2 ? 0 : 5),
     ...over
   })
+  const decided = (over: Partial<StepState>) => {
+    const { ended, eligible } = decideStep(criteria, state(over))
+    return { ended: Object.fromEntries(ended), eligible: [...eligible] }
+  }
 
-  it('ends the run once the token budget is spent, whatever the model says', () => {
-    expect(decideStep(criteria, state({ generated: 10, stopProb: 0.99 }))).toEqual({ kind: 'budget' })
-  })
+  describe('with a length head, each gap on its own', () => {
+    it('ends a gap once its expected remaining length falls below the threshold', () => {
+      const remaining = new Map([
+        [0, 0.49],
+        [1, 7]
+      ])
+      expect(decided({ remaining })).toEqual({ ended: { 0: 'model' }, eligible: [1] })
+      expect(decided({ remaining: new Map([...remaining, [0, 0.5]]) })).toEqual({ ended: {}, eligible: [0, 1] })
+    })
 
-  it('the window is complete when the stop probability reaches the threshold and every min is met', () => {
-    const met = state({ stopProb: 0.9, min: () => 0 })
-    expect(decideStep(criteria, met)).toEqual({ kind: 'complete' })
-    // Never at the first step: infilling always inserts something.
-    expect(decideStep(criteria, { ...met, steps: 0 })).toEqual({
-      kind: 'grow',
-      eligible: new Set([0, 1]),
-      underMin: []
+    it('never below its min, nor before it holds a token; the stop head plays no part', () => {
+      const low = new Map([
+        [0, 0.1],
+        [1, 0.1]
+      ])
+      expect(decided({ remaining: low, stopProb: 0 })).toEqual({ ended: { 0: 'model' }, eligible: [1] })
+      expect(decided({ remaining: low, tokens: () => 0, min: () => 0 })).toEqual({ ended: {}, eligible: [0, 1] })
+      expect(decided({ remaining: new Map([...low, [0, 3]]), stopProb: 1 })).toEqual({ ended: {}, eligible: [0, 1] })
     })
   })
 
-  it('a gap short of its min grows past the stop head; then it alone grows', () => {
-    expect(decideStep(criteria, state({ stopProb: 0.95 }))).toEqual({
-      kind: 'grow',
-      eligible: new Set([1]),
-      underMin: [1]
+  describe('without one, the stop head judges the window', () => {
+    it('ends every gap in the window once it reaches the threshold and every min is met, never at the first step', () => {
+      expect(decided({ stopProb: 0.9, min: () => 0 })).toEqual({ ended: { 0: 'model', 1: 'model' }, eligible: [] })
+      expect(decided({ stopProb: 0.9, min: () => 0, steps: 0 })).toEqual({ ended: {}, eligible: [0, 1] })
     })
-    expect(decideStep(criteria, state({}))).toEqual({ kind: 'grow', eligible: new Set([0, 1]), underMin: [1] })
+
+    it('a gap short of its min grows past the stop head; then it alone grows', () => {
+      expect(decided({ stopProb: 0.95 })).toEqual({ ended: {}, eligible: [1] })
+      expect(decided({})).toEqual({ ended: {}, eligible: [0, 1] })
+    })
+  })
+
+  it('the token budget ends every open gap, in the window or not, that the model did not end first', () => {
+    expect(decided({ generated: 10 })).toEqual({
+      ended: { 0: 'max-tokens', 1: 'max-tokens', 2: 'max-tokens' },
+      eligible: []
+    })
+    const remaining = new Map([
+      [0, 0.2],
+      [1, 4]
+    ])
+    expect(decided({ generated: 10, remaining })).toEqual({
+      ended: { 0: 'model', 1: 'max-tokens', 2: 'max-tokens' },
+      eligible: []
+    })
+  })
+})
+
+describe('runStopReason', () => {
+  it('says the most pressing of its gaps’ reasons', () => {
+    expect(runStopReason(['model', 'max'])).toBe('stop')
+    expect(runStopReason(['model', 'window'])).toBe('no-slot')
+    expect(runStopReason(['window', 'max-tokens'])).toBe('max-tokens')
+    expect(runStopReason(['max-tokens', 'aborted', 'model'])).toBe('aborted')
+    expect(runStopReason([])).toBe('stop')
   })
 })

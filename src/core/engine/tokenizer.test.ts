@@ -48,3 +48,23 @@ describe('TextTokenizer (the 8k byte-level BPE from training/)', () => {
     expect(fragments).toBeLessThan(400)
   })
 })
+
+describe('charOffsets', () => {
+  it('over random text, the boundaries are exactly those of whole characters', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (text) => {
+        const ids = tokenizer.encode(text)
+        const offsets = tokenizer.charOffsets(ids)
+        offsets.forEach((offset, j) => {
+          const prefix = tokenizer.decode(ids.slice(0, j + 1))
+          if (offset >= 0) expect(prefix).toBe(text.slice(0, offset))
+          else expect(prefix.endsWith('\uFFFD')).toBe(true)
+        })
+        if (ids.length > 0) expect(offsets.at(-1)).toBe(text.length)
+      }),
+      { numRuns: 300, seed: 5 }
+    )
+    // A character the vocabulary splits: its inner boundary is -1.
+    expect(tokenizer.charOffsets(tokenizer.encode('a🙂'))).toContain(-1)
+  })
+})

@@ -40,6 +40,9 @@ export class TextTokenizer {
   /** Decoded text of each token when its bytes are valid UTF-8 by themselves, else null. */
   readonly tokenText: (string | null)[]
   private readonly tokenizer: Tokenizer
+  /** Per token: the UTF-16 units of the characters that start in its bytes, and whether its first byte continues one. */
+  private readonly units: Uint16Array
+  private readonly continues: Uint8Array
 
   constructor(json: unknown) {
     const parsed = json as TokenizerJson
@@ -67,10 +70,15 @@ export class TextTokenizer {
     const ids = Object.values(parsed.model.vocab)
     this.vocabSize = Math.max(...ids, ...specials.values()) + 1
     this.tokenText = new Array<string | null>(this.vocabSize).fill(null)
+    this.units = new Uint16Array(this.vocabSize)
+    this.continues = new Uint8Array(this.vocabSize)
     for (const [piece, id] of Object.entries(parsed.model.vocab)) {
       if (specials.has(piece)) continue
       const bytes = [...piece].map((ch) => alphabet.get(ch))
       if (bytes.some((b) => b === undefined)) continue
+      // A UTF-8 lead byte starts a character: one UTF-16 unit, two for a 4-byte one (outside the BMP).
+      for (const b of bytes as number[]) if ((b & 0xc0) !== 0x80) this.units[id] += b >= 0xf0 ? 2 : 1
+      this.continues[id] = ((bytes[0] ?? 0) & 0xc0) === 0x80 ? 1 : 0
       try {
         this.tokenText[id] = utf8.decode(Uint8Array.from(bytes as number[]))
       } catch {
@@ -82,6 +90,19 @@ export class TextTokenizer {
   encode(text: string): number[] {
     if (text.length === 0) return []
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids
+  }
+
+  /**
+   * Where each token of encode(text) ends in `text`, in UTF-16 units, or -1 where that falls inside a character
+   * (the next token continues its bytes). Byte-level BPE keeps every byte, so the offsets are exact.
+   */
+  charOffsets(ids: readonly number[]): number[] {
+    let offset = 0
+    return ids.map((id, j) => {
+      offset += this.units[id]!
+      const next = ids[j + 1]
+      return next !== undefined && this.continues[next] ? -1 : offset
+    })
   }
 
   decode(ids: readonly number[]): string {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { Draft, type Part } from './draft'
-import { chooseWindow, claimsAt, CONTEXT_MARGIN, rowsClaimedBy, slotToken, windowInput, windowRows } from './window'
+import {
+  chooseWindow,
+  claimsAt,
+  CONTEXT_MARGIN,
+  rowsClaimedBy,
+  scanWindows,
+  slotToken,
+  windowInput,
+  windowRows
+} from './window'
 
 const text = (n: number, first: number): Part => ({
   kind: 'text',
@@ -51,5 +60,28 @@ describe('rows of a window', () => {
     const w = chooseWindow(first.layout(), [0], 64)!
     expect(slotToken(w, 1)).toBe(-1)
     expect(rowsClaimedBy(first.layout(), w, () => true)).toEqual([1])
+  })
+})
+
+describe('scanWindows', () => {
+  it('reads a short text in one window that reports every slot', () => {
+    expect(scanWindows(30, 46)).toEqual([{ from: 0, to: 30, first: -1, last: 30 }])
+    expect(scanWindows(0, 46)).toEqual([{ from: 0, to: 0, first: -1, last: 0 }])
+  })
+
+  it('reads a long one in windows overlapping by half; each slot is reported once, away from the edges', () => {
+    const windows = scanWindows(120, 46)
+    expect(windows).toEqual([
+      { from: 0, to: 46, first: -1, last: 34 },
+      { from: 23, to: 69, first: 34, last: 57 },
+      { from: 46, to: 92, first: 57, last: 80 },
+      { from: 69, to: 115, first: 80, last: 94 },
+      { from: 74, to: 120, first: 94, last: 120 }
+    ])
+    // Every slot -1..119 once, each inside the window that reports it (slot s needs tokens up to s).
+    expect(windows.flatMap((w) => Array.from({ length: w.last - w.first }, (_, i) => w.first + i))).toEqual(
+      Array.from({ length: 121 }, (_, i) => i - 1)
+    )
+    for (const w of windows) expect(w.first >= w.from - 1 && w.last <= w.to).toBe(true)
   })
 })

@@ -62,3 +62,33 @@ export function rowsClaimedBy(layout: Layout, window: Window, wanted: (gap: numb
   }
   return rows
 }
+
+/** A window of a scan over a whole text: the tokens [from, to) it reads, and the slots [first, last) it reports. */
+export interface ScanWindow {
+  from: number
+  to: number
+  /** Slot s is the one after token s (-1: before the first token). */
+  first: number
+  last: number
+}
+
+/**
+ * Windows that read a text of n tokens in pieces of at most maxBody, overlapping by half, so that each slot is
+ * reported by exactly one window: the one where it sits farthest from an edge (every slot of a scan has
+ * context on both sides, except at the ends of the text).
+ */
+export function scanWindows(n: number, maxBody: number): ScanWindow[] {
+  if (n <= maxBody) return [{ from: 0, to: n, first: -1, last: n }]
+  const stride = Math.max(1, Math.floor(maxBody / 2))
+  const starts: number[] = []
+  for (let from = 0; from + maxBody < n; from += stride) starts.push(from)
+  starts.push(n - maxBody)
+  // Between two neighbours, the slots left of the middle of their overlap belong to the left one.
+  const middle = (k: number) => Math.floor((starts[k]! + maxBody + starts[k + 1]!) / 2)
+  return starts.map((from, k) => ({
+    from,
+    to: from + maxBody,
+    first: k === 0 ? -1 : middle(k - 1),
+    last: k === starts.length - 1 ? n : middle(k)
+  }))
+}

@@ -1,0 +1,113 @@
+// What a length head can tell without generating anything: for each gap, how many tokens the model expects
+// there (one forward pass), and over a whole draft, where it expects text to be missing and how much (a scan,
+// window by window). Neither changes any text. A model without a length head can give neither and says so.
+import type { GapEstimate } from '../../shared/contract'
+import { validateSegments, type Segment } from './document'
+import { Draft, encodeParts } from './draft'
+import { forwardWindows, type ForwardModel } from './forward'
+import { DEFAULT_LENGTH_THRESHOLD, expectedRemaining } from './stopping'
+import { chooseWindow, rowsClaimedBy, scanWindows, slotToken, type Window } from './window'
+
+export class NoLengthHeadError extends Error {
+  constructor() {
+    super(
+      'This model has no length head, so it cannot estimate how much text is missing; use a model exported with one (format 3)'
+    )
+  }
+}
+
+function needLengthHead(model: ForwardModel): void {
+  if (!model.card.lengthHead) throw new NoLengthHeadError()
+}
+
+/**
+ * The tokens the model expects in each gap as it stands (empty), from one forward pass. Gaps too far apart to
+ * share a window get windows of their own, all in the same batch.
+ */
+export async function estimateGaps(model: ForwardModel, segments: readonly Segment[]): Promise<GapEstimate[]> {
+  needLengthHead(model)
+  const gaps = validateSegments(segments)
+  const layout = new Draft(encodeParts(model.tokenizer, segments)).layout()
+  const windows: Window[] = []
+  for (let open = gaps.map((_, g) => g); open.length > 0;) {
+    const window = chooseWindow(layout, open, model.card.maxLength - 2)!
+    windows.push(window)
+    open = open.filter((g) => !window.active.has(g))
+  }
+  const requests = windows.map((window) => ({
+    layout,
+    window,
+    rows: rowsClaimedBy(layout, window, (g) => window.active.has(g))
+  }))
+  const tokens = new Array<number>(gaps.length)
+  const scores = requests.length > 0 ? await forwardWindows(model, requests) : []
+  scores.forEach(({ lengthOf }, b) => {
+    for (const [g, t] of expectedRemaining(layout, windows[b]!, lengthOf!)) tokens[g] = t
+  })
+  return gaps.map((gap, g) => ({ gapId: gap.id, tokens: tokens[g]! }))
+}
+
+/** A place in a text where the model expects tokens to be missing. */
+export interface MissingMark {
+  /** Character (UTF-16) offset in the text. */
+  offset: number
+  /** Expected tokens missing there. */
+  tokens: number
+}
+
+export interface MissingOptions {
+  /** Report the places where the model expects at least this many tokens (default: the length threshold). */
+  threshold?: number
+  signal?: AbortSignal
+}
+
+/** One window of the scan done: the marks it found. */
+export interface MissingProgress {
+  type: 'window'
+  done: number
+  total: number
+  marks: MissingMark[]
+}
+
+export interface MissingMap {
+  type: 'done'
+  /** Every mark, in text order. */
+  marks: MissingMark[]
+  /** Windows read, of how many. */
+  done: number
+  total: number
+  aborted: boolean
+}
+
+/**
+ * Scans a whole text for the places where the model expects text to be missing, one window (one forward pass)
+ * at a time, so it can be stopped between any two. Only slots between whole characters are reported.
+ */
+export async function* findMissing(
+  model: ForwardModel,
+  text: string,
+  options: MissingOptions = {}
+): AsyncGenerator<MissingProgress, MissingMap> {
+  needLengthHead(model)
+  const threshold = options.threshold ?? model.card.decoding.lengthThreshold ?? DEFAULT_LENGTH_THRESHOLD
+  // The text as a draft with no gaps; a scan window is a plain window of it.
+  const layout = new Draft(encodeParts(model.tokenizer, text ? [{ kind: 'text', text }] : [])).layout()
+  const ends = model.tokenizer.charOffsets(layout.tokens)
+  const windows = scanWindows(layout.tokens.length, model.card.maxLength - 2)
+  const marks: MissingMark[] = []
+  for (const [k, scan] of windows.entries()) {
+    if (options.signal?.aborted) return { type: 'done', marks, done: k, total: windows.length, aborted: true }
+    const window = { from: scan.from, to: scan.to, active: new Set<number>() }
+    const rows = Array.from({ length: scan.last - scan.first }, (_, i) => scan.first + i - scan.from + 2)
+    const [scores] = await forwardWindows(model, [{ layout, window, rows }])
+    const found = rows.flatMap((row) => {
+      const slot = slotToken(window, row)
+      const offset = slot < 0 ? 0 : ends[slot]!
+      const tokens = scores!.lengthOf!(row)
+      return offset >= 0 && tokens >= threshold ? [{ offset, tokens }] : []
+    })
+    marks.push(...found)
+    yield { type: 'window', done: k + 1, total: windows.length, marks: found }
+  }
+  return { type: 'done', marks, done: windows.length, total: windows.length, aborted: false }
+}
