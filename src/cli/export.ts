@@ -98,7 +98,7 @@ function chooseFormat(flag: string | undefined, out: string): ExportFormat {
 }
 
 /** Files are imported (warnings go to stderr); ids are read from the store, opened once and only if needed. */
-async function readInputs(inputs: readonly string[]): Promise<ExportableDocument[]> {
+export async function readInputs(inputs: readonly string[]): Promise<ExportableDocument[]> {
   let store: DocumentStore | undefined
   try {
     const documents: ExportableDocument[] = []

@@ -1,10 +1,15 @@
-// Headless Inlay: `npm run --silent inlay -- fill "<text with {{gaps}}>" [flags]` and `… generate`.
+// Headless Inlay: `npm run --silent inlay -- fill "<text with {{gaps}}>" [flags]`, `… generate`, `… estimate
+// "<text>"` (the tokens the model expects in each gap), `… missing <file | id>` (where it expects text to be
+// missing) and `… export`.
 import { parseArgs } from 'node:util'
 import {
   DocumentError,
+  estimateGaps,
   fill,
+  findMissing,
   IlmModel,
   ModelLoadError,
+  NoLengthHeadError,
   parseTemplate,
   type FillOptions,
   type FillResult,
@@ -13,15 +18,20 @@ import {
 import { defaultModelDir } from '../core/paths'
 import { ExportError } from '../core/export'
 import { StoreError } from '../core/store'
-import { EXPORT_USAGE, ExportUsageError, NoDocumentStoreError, runExportCommand } from './export'
+import { EXPORT_USAGE, ExportUsageError, NoDocumentStoreError, readInputs, runExportCommand } from './export'
 
 const USAGE = `usage:
   inlay fill "<text>" [flags]     fill the gaps of <text>: {{}}, {{max:N}}, {{min:N,max:N}}, {{include:w1,w2}}, {{ban:w}}
   inlay generate [flags]          write a story from nothing
+  inlay estimate "<text>"         how many tokens the model expects in each gap of <text> (one forward pass)
+  inlay missing <document-id | file.md|.txt|.docx> [--threshold X]
+                                  where the model expects text to be missing, and how many tokens (text unchanged)
   inlay export <document-id | file.md|.txt|.docx> --format md|txt|docx|pdf|epub --out FILE   (inlay export --help)
 flags:
-  --seed N  --temperature X (0 = greedy)  --top-p X  --top-k N  --stop-threshold X  --max-tokens N
-  --alternatives N  --parallel K  --model DIR  --json (one JSON line per insertion, then the result)`
+  --seed N  --temperature X (0 = greedy)  --top-p X  --top-k N  --stop-threshold X  --length-threshold X
+  --max-tokens N  --alternatives N  --parallel K  --model DIR  --json (one JSON line per insertion, then the result)
+estimate and missing need a model with a length head; missing --threshold X: marks where at least X tokens are
+expected (default: the model's length threshold).`
 
 class UsageError extends Error {}
 
@@ -52,6 +62,8 @@ async function main(argv: string[]): Promise<void> {
         'top-p': { type: 'string' },
         'top-k': { type: 'string' },
         'stop-threshold': { type: 'string' },
+        'length-threshold': { type: 'string' },
+        threshold: { type: 'string' },
         'max-tokens': { type: 'string' },
         alternatives: { type: 'string' },
         parallel: { type: 'string' },
@@ -70,11 +82,17 @@ async function main(argv: string[]): Promise<void> {
     return
   }
   const [command, ...rest] = positionals
+  const positive = (n: number) => n > 0
+  const modelDir = values.model ?? defaultModelDir()
+  if (command === 'estimate') return estimate(textWithGaps(command, rest), modelDir, values.json)
+  if (command === 'missing') {
+    if (rest.length !== 1) throw new UsageError('missing takes exactly one document id or file')
+    const threshold = numberFlag(values, 'threshold', positive, 'a number > 0')
+    return missing(rest[0]!, threshold, modelDir, values.json)
+  }
   let segments: Segment[]
   if (command === 'fill') {
-    if (rest.length !== 1) throw new UsageError('fill takes exactly one text argument (quote it)')
-    segments = parseTemplate(rest[0]!)
-    if (!segments.some((s) => s.kind === 'gap')) throw new UsageError('the text has no gap: mark one with {{}}')
+    segments = textWithGaps(command, rest)
   } else if (command === 'generate') {
     if (rest.length !== 0) throw new UsageError('generate takes no text argument')
     segments = [{ kind: 'gap', gap: { id: 'story' } }]
@@ -89,11 +107,12 @@ async function main(argv: string[]): Promise<void> {
     topP: numberFlag(values, 'top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'),
     topK: numberFlag(values, 'top-k', isInt(0), 'a non-negative integer'),
     stopThreshold: numberFlag(values, 'stop-threshold', (n) => n > 0 && n <= 1, 'in (0, 1]'),
+    lengthThreshold: numberFlag(values, 'length-threshold', positive, 'a number > 0'),
     maxTokens: numberFlag(values, 'max-tokens', isInt(1), 'a positive integer'),
     alternatives: numberFlag(values, 'alternatives', isInt(1), 'a positive integer'),
     parallel: numberFlag(values, 'parallel', isInt(1), 'a positive integer')
   }
-  const model = await IlmModel.load(values.model ?? defaultModelDir())
+  const model = await IlmModel.load(modelDir)
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
   const run = fill(model, segments, { ...options, signal: controller.signal })
@@ -126,6 +145,60 @@ async function main(argv: string[]): Promise<void> {
   await model.dispose()
 }
 
+/** The one text argument of fill and estimate, with at least one gap. */
+function textWithGaps(command: string, rest: string[]): Segment[] {
+  if (rest.length !== 1) throw new UsageError(`${command} takes exactly one text argument (quote it)`)
+  const segments = parseTemplate(rest[0]!)
+  if (!segments.some((s) => s.kind === 'gap')) throw new UsageError('the text has no gap: mark one with {{}}')
+  return segments
+}
+
+/** `inlay estimate`: one line per gap, or one JSON object {"gaps": [{"gapId", "tokens"}], "provider"}. */
+async function estimate(segments: Segment[], modelDir: string, json: boolean): Promise<void> {
+  const model = await IlmModel.load(modelDir)
+  try {
+    const gaps = await estimateGaps(model, segments)
+    if (json) console.log(JSON.stringify({ gaps, provider: model.provider }))
+    else for (const gap of gaps) console.log(`${gap.gapId}: about ${gap.tokens.toFixed(1)} tokens`)
+  } finally {
+    await model.dispose()
+  }
+}
+
+/**
+ * `inlay missing`: the marks, one line each (offset, expected tokens, the text around), or with --json one line
+ * per window read, then {"type": "done", "marks": [{"offset", "tokens"}], "done", "total", "aborted", "provider"}.
+ */
+async function missing(input: string, threshold: number | undefined, modelDir: string, json: boolean): Promise<void> {
+  const [document] = await readInputs([input])
+  const text = document!.body
+  const model = await IlmModel.load(modelDir)
+  const controller = new AbortController()
+  process.once('SIGINT', () => controller.abort())
+  try {
+    const run = findMissing(model, text, { threshold, signal: controller.signal })
+    for (;;) {
+      const next = await run.next()
+      if (next.done) {
+        if (json) console.log(JSON.stringify({ ...next.value, provider: model.provider }))
+        else for (const mark of next.value.marks) console.log(describeMark(text, mark.offset, mark.tokens))
+        return
+      }
+      if (json) console.log(JSON.stringify(next.value))
+    }
+  } finally {
+    await model.dispose()
+  }
+}
+
+/** `offset  +tokens  …text before⟨here⟩text after…` on one line. */
+function describeMark(text: string, offset: number, tokens: number): string {
+  const around = (s: string) => s.replace(/\s+/g, ' ')
+  const before = around(text.slice(Math.max(0, offset - 30), offset))
+  const after = around(text.slice(offset, offset + 30))
+  return `${offset}\t+${tokens.toFixed(1)}\t…${before}⟨here⟩${after}…`
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   const known = [
     UsageError,
@@ -134,7 +207,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     ModelLoadError,
     ExportError,
     NoDocumentStoreError,
-    StoreError
+    StoreError,
+    NoLengthHeadError
   ]
   if (known.some((kind) => err instanceof kind)) {
     console.error(`inlay: ${(err as Error).message}`)

@@ -2,8 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ExportOutcome, Settings } from '../shared/contract'
+import type {
+  ExportOutcome,
+  GapEstimates,
+  GenerationEvent,
+  MissingEvent,
+  ModelInfo,
+  Settings
+} from '../shared/contract'
 import type { StoredDocument } from '../shared/documents'
+import { TINY_LENGTH } from './test-support/models'
 import { ApiFailure, createService, fileNameFor, type Service } from './service'
 import { DocumentStore, TRASH_KEEP_MS } from './store'
 
@@ -143,5 +151,101 @@ describe('start-up', () => {
     store.undoDelete(recent.id)
     expect(store.list().map((d) => d.title)).toEqual(['Recent'])
     store.close()
+  })
+})
+
+describe('the length head through the service', () => {
+  let lengthService: Service
+  beforeAll(() => {
+    lengthService = createService({
+      host: 'web',
+      version: 't',
+      dataDir: join(dir, 'length'),
+      modelDir: TINY_LENGTH,
+      stepDelayMs: 20
+    })
+  })
+  afterAll(() => lengthService.close())
+
+  // "Once upon| a little fox lived| the river." with two empty gaps.
+  const body = 'Once upon a little fox lived the river.'
+  const content = {
+    title: 'Fox',
+    body,
+    gaps: [
+      { id: 'a', from: 9, to: 9 },
+      { id: 'b', from: 28, to: 28 }
+    ]
+  }
+  const rounded = (estimates: GapEstimates) =>
+    estimates.available ? estimates.gaps.map((g) => [g.gapId, +g.tokens.toFixed(3)]) : estimates.message
+
+  /** Runs a stream to its end and returns its events. */
+  async function streamed<E>(on: Service, channel: string, payload: unknown): Promise<E[]> {
+    const events: E[] = []
+    await on.stream(channel, payload, (e) => events.push(e as E)).finished
+    return events
+  }
+
+  it('says which model has a length head', async () => {
+    await expect.poll(async () => ((await lengthService.dispatch('model:info', {})) as ModelInfo).status).toBe('ready')
+    expect(await lengthService.dispatch('model:info', {})).toMatchObject({ lengthHead: true })
+    await expect.poll(async () => ((await service.dispatch('model:info', {})) as ModelInfo).lengthHead).toBe(false)
+  })
+
+  it('estimates each gap from one forward pass; an old model says it cannot', async () => {
+    const estimates = (await lengthService.dispatch('generation:estimate', { content })) as GapEstimates
+    expect(rounded(estimates)).toEqual([
+      ['a', 2.554],
+      ['b', 1.72]
+    ])
+    const old = (await service.dispatch('generation:estimate', { content })) as GapEstimates
+    expect(old).toEqual({ available: false, message: expect.stringMatching(/has no length head/) })
+    const overlapping = { ...content, gaps: [...content.gaps, { id: 'c', from: 8, to: 10 }] }
+    await expect(lengthService.dispatch('generation:estimate', { content: overlapping })).rejects.toThrow(/overlaps/)
+  })
+
+  it('a generation reports why each gap ended, and the live estimate with each insertion', async () => {
+    const doc = (await lengthService.dispatch('documents:create', { content })) as StoredDocument
+    const params = { temperature: 0, topP: 1, stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 20 }
+    const events = await streamed<GenerationEvent>(lengthService, 'generation:start', {
+      documentId: doc.id,
+      content,
+      params
+    })
+    const inserts = events.flatMap((e) => (e.type === 'insert' ? [e] : []))
+    expect(inserts[0]!.remaining!.map((r) => r.gapId)).toEqual(['a', 'b'])
+    const done = events.at(-1)
+    expect(done?.type).toBe('done')
+    if (done?.type !== 'done') return
+    expect(done.alternatives[0]!.gaps.map((g) => [g.id, g.text, g.endReason])).toEqual([
+      ['a', ' a a time time', 'model'],
+      ['b', ' by', 'model']
+    ])
+    expect(done.alternatives[0]!.stopReason).toBe('stop')
+  })
+
+  it('scans a text for missing words, one scan at a time and not during a generation; an old model cannot', async () => {
+    const text = 'Once upon a time, a little fox lived the river.'
+    const events = await streamed<MissingEvent>(lengthService, 'missing:start', { text })
+    expect(events.map((e) => e.type)).toEqual(['started', 'window', 'done'])
+    const done = events.at(-1)
+    if (done?.type !== 'done') throw new Error('expected done')
+    expect(done.marks.map((m) => [m.offset, +m.tokens.toFixed(3)])).toEqual([[36, 1.022]])
+    expect(done).toMatchObject({ done: 1, total: 1, aborted: false })
+
+    const doc = (await lengthService.dispatch('documents:create', { content })) as StoredDocument
+    const params = { temperature: 1, topP: 1, stopThreshold: 1, alternatives: 1, parallel: 1, maxTokens: 20 }
+    const generation = lengthService.stream('generation:start', { documentId: doc.id, content, params }, () => {})
+    expect(() => lengthService.stream('missing:start', { text }, () => {})).toThrow(
+      'A generation is already running; stop it first'
+    )
+    generation.stop()
+    await generation.finished
+
+    expect(await streamed<MissingEvent>(service, 'missing:start', { text })).toEqual([
+      { type: 'error', message: expect.stringMatching(/has no length head/) }
+    ])
+    expect(() => lengthService.stream('missing:start', { text, threshold: 0 }, () => {})).toThrow(/threshold/)
   })
 })

@@ -12,17 +12,24 @@ import {
   type ApiError,
   type Channel,
   type ExportOutcome,
+  type GapEstimates,
   type GenerationEvent,
   type GenerationStart,
+  type MissingEvent,
+  type MissingStart,
   type ModelInfo,
   type ModelSummary,
   type ParsedRequest,
   type ResponseMap,
   type StreamChannel,
-  type StreamHandle
+  type StreamEvent,
+  type StreamEvents,
+  type StreamHandle,
+  type StreamRequest
 } from '../shared/contract'
-import { fillLayout, fillSegments } from '../shared/segments'
-import { fill, IlmModel } from './engine'
+import type { DocumentContent } from '../shared/documents'
+import { fillLayout, fillSegments, type FillLayout } from '../shared/segments'
+import { estimateGaps, fill, findMissing, IlmModel, NoLengthHeadError } from './engine'
 import { EXPORT_MEDIA_TYPES, ExportError, exportDocuments, importDocument } from './export'
 import { readSettings, updateSettings } from './settings'
 import { Autosaver, DocumentStore, StoreError } from './store'
@@ -147,6 +154,7 @@ export function createService(options: ServiceOptions) {
           progress: 1,
           provider: model.provider,
           maxLength: model.card.maxLength,
+          lengthHead: model.card.lengthHead,
           parameters: typeof parameters === 'number' ? parameters : null
         }
         return model
@@ -168,7 +176,7 @@ export function createService(options: ServiceOptions) {
     if (!dir) throw invalid(`No model named "${name}" (see the model list)`)
     if (basename(dir) === modelInfo.name) return
     if (runs.size > 0)
-      throw new ApiFailure({ code: 'conflict', message: 'Stop the running generation before switching models' })
+      throw new ApiFailure({ code: 'conflict', message: 'Stop the running generation or scan before switching models' })
     const previous = modelReady
     await loadModel(dir)
     await (await previous)?.dispose()
@@ -261,9 +269,10 @@ export function createService(options: ServiceOptions) {
     },
     'generation:stop': (r) => {
       const run = runs.get(r.runId)
-      run?.abort()
+      run?.controller.abort()
       return { stopped: run !== undefined }
-    }
+    },
+    'generation:estimate': (r) => estimate(r.content)
   }
 
   async function dispatch(channel: string, payload: unknown): Promise<unknown> {
@@ -283,7 +292,33 @@ export function createService(options: ServiceOptions) {
     return handlers[channel](parse(schemas[channel], channel, payload))
   }
 
-  const runs = new Map<string, AbortController>()
+  /** The streams running now (one at a time): a generation or a missing-text scan. */
+  const runs = new Map<string, { channel: StreamChannel; controller: AbortController }>()
+
+  async function readyModel(): Promise<IlmModel> {
+    const model = await modelReady
+    if (!model)
+      throw new ApiFailure({ code: 'unavailable', message: `The model could not be loaded: ${modelInfo.error}` })
+    return model
+  }
+
+  function layoutOf(content: Pick<DocumentContent, 'body' | 'gaps'>): FillLayout {
+    try {
+      return fillLayout(content)
+    } catch (err) {
+      throw invalid((err as Error).message)
+    }
+  }
+
+  async function estimate(content: DocumentContent): Promise<GapEstimates> {
+    const model = await readyModel()
+    try {
+      return { available: true, gaps: await estimateGaps(model, fillSegments(layoutOf(content))) }
+    } catch (err) {
+      if (err instanceof NoLengthHeadError) return { available: false, message: err.message }
+      throw err
+    }
+  }
 
   async function generate(
     request: GenerationStart,
@@ -291,15 +326,8 @@ export function createService(options: ServiceOptions) {
     signal: AbortSignal,
     emit: (e: GenerationEvent) => void
   ): Promise<void> {
-    const model = await modelReady
-    if (!model)
-      throw new ApiFailure({ code: 'unavailable', message: `The model could not be loaded: ${modelInfo.error}` })
-    let layout
-    try {
-      layout = fillLayout(request.content)
-    } catch (err) {
-      throw invalid((err as Error).message)
-    }
+    const model = await readyModel()
+    const layout = layoutOf(request.content)
     if (layout.gaps.length === 0) throw invalid('Mark at least one gap before generating')
     // The draft as it stands, and a revision to come back to, before the model touches anything.
     autosaver.flush()
@@ -325,32 +353,76 @@ export function createService(options: ServiceOptions) {
     }
   }
 
+  /** The missing-text map: reads the text window by window; the text itself is never touched. */
+  async function scan(
+    request: MissingStart,
+    runId: string,
+    signal: AbortSignal,
+    emit: (e: MissingEvent) => void
+  ): Promise<void> {
+    const model = await readyModel()
+    if (!model.card.lengthHead) throw new ApiFailure({ code: 'unavailable', message: new NoLengthHeadError().message })
+    emit({ type: 'started', runId, provider: model.provider })
+    const started = performance.now()
+    const run = findMissing(model, request.text, { threshold: request.threshold, signal })
+    for (;;) {
+      const next = await run.next()
+      if (next.done) {
+        emit({ ...next.value, elapsedMs: Math.round(performance.now() - started) })
+        return
+      }
+      emit(next.value)
+    }
+  }
+
+  type Runner<C extends StreamChannel> = (
+    request: StreamRequest<C>,
+    runId: string,
+    signal: AbortSignal,
+    emit: (event: StreamEvents[C]) => void
+  ) => Promise<void>
+  const runners: { [C in StreamChannel]: { run: Runner<C>; what: string } } = {
+    'generation:start': { run: generate, what: 'A generation' },
+    'missing:start': { run: scan, what: 'The missing-text scan' }
+  }
+  const streamSchemas: { [C in StreamChannel]: z.ZodType<StreamRequest<C>> } = streams
+
   /** Starts a stream. Validation errors throw here; later failures arrive as an 'error' event. */
-  function stream(channel: string, payload: unknown, emit: (event: GenerationEvent) => void): StreamHandle {
+  function stream(channel: string, payload: unknown, emit: (event: StreamEvent) => void): StreamHandle {
     if (!Object.hasOwn(streams, channel))
       throw new ApiFailure({ code: 'unknown-channel', message: `Unknown stream: ${channel}` })
-    const request = parse(streams[channel as StreamChannel], channel, payload)
-    if (runs.size > 0)
-      throw new ApiFailure({ code: 'conflict', message: 'A generation is already running; stop it first' })
+    return start(channel as StreamChannel, payload, emit)
+  }
+
+  function start<C extends StreamChannel>(
+    channel: C,
+    payload: unknown,
+    emit: (event: StreamEvents[C]) => void
+  ): StreamHandle {
+    const request = parse(streamSchemas[channel], channel, payload)
+    // The model does one thing at a time: a generation and a scan would halve each other's speed.
+    const running = runs.values().next().value
+    if (running)
+      throw new ApiFailure({
+        code: 'conflict',
+        message: `${runners[running.channel].what} is already running; stop it first`
+      })
     const runId = randomUUID()
     const controller = new AbortController()
-    runs.set(runId, controller)
-    const finished = generate(request, runId, controller.signal, emit)
+    runs.set(runId, { channel, controller })
+    const { run, what } = runners[channel]
+    const finished = run(request, runId, controller.signal, emit)
       .catch((err: unknown) => {
-        const message =
-          err instanceof ApiFailure || err instanceof StoreError
-            ? err.message
-            : `Generation failed: ${(err as Error).message}`
-        if (!(err instanceof ApiFailure) && !(err instanceof StoreError))
-          console.error('[inlay] generation failed:', err)
-        emit({ type: 'error', message })
+        const known = err instanceof ApiFailure || err instanceof StoreError
+        if (!known) console.error(`[inlay] ${channel} failed:`, err)
+        emit({ type: 'error', message: known ? err.message : `${what} failed: ${(err as Error).message}` })
       })
       .finally(() => runs.delete(runId))
     return { stop: () => controller.abort(), finished }
   }
 
   async function close(): Promise<void> {
-    for (const run of runs.values()) run.abort()
+    for (const run of runs.values()) run.controller.abort()
     autosaver.dispose()
     store.close()
     const model = await modelReady

@@ -125,7 +125,7 @@ describe('web host streams', () => {
     const ended = new Promise<void>((done) =>
       ws.on('message', (data) => {
         const message = JSON.parse(String(data)) as SocketMessage
-        if ('event' in message) events.push(message.event)
+        if ('event' in message) events.push(message.event as GenerationEvent)
         if ('end' in message) done()
       })
     )

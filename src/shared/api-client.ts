@@ -1,6 +1,6 @@
 // Builds the renderer's typed API from two transport primitives, so Electron's preload and browser mode's web
 // client expose exactly the same object.
-import type { Channel, InlayApi, RequestOf, ResponseMap, StreamChannel, StreamHandle } from './contract'
+import type { Channel, InlayApi, RequestOf, ResponseMap, StreamChannel, StreamEvents, StreamHandle } from './contract'
 import type { Envelope, StreamMessage } from './transport'
 
 export type Invoke = <C extends Channel>(channel: C, request: RequestOf<C>) => Promise<Envelope<ResponseMap[C]>>
@@ -25,6 +25,26 @@ export function buildApi(invoke: Invoke, openStream: OpenStream): InlayApi {
     const envelope = await invoke(channel, request)
     if (!envelope.ok) throw new ApiCallError(envelope.error.code, envelope.error.message)
     return envelope.value
+  }
+  /** Opens a stream; its events go to `onEvent`, a transport error as an 'error' event; `finished` settles at its end. */
+  function open<C extends StreamChannel>(
+    channel: C,
+    request: unknown,
+    onEvent: (event: StreamEvents[C]) => void
+  ): StreamHandle {
+    let settle!: () => void
+    const finished = new Promise<void>((resolve) => (settle = resolve))
+    let ended = false
+    const stop = openStream(channel, request, (message) => {
+      if (ended) return
+      if ('event' in message) onEvent(message.event as StreamEvents[C])
+      else if ('error' in message) onEvent({ type: 'error', message: message.error.message })
+      else {
+        ended = true
+        settle()
+      }
+    })
+    return { stop: () => (ended ? undefined : stop()), finished }
   }
   return {
     app: { info: () => call('app:info', {}) },
@@ -51,21 +71,9 @@ export function buildApi(invoke: Invoke, openStream: OpenStream): InlayApi {
       importDocument: (fileName, base64) => call('import:document', { fileName, base64 })
     },
     generation: {
-      start(request, onEvent): StreamHandle {
-        let settle!: () => void
-        const finished = new Promise<void>((resolve) => (settle = resolve))
-        let ended = false
-        const stop = openStream('generation:start', request, (message) => {
-          if (ended) return
-          if ('event' in message) onEvent(message.event)
-          else if ('error' in message) onEvent({ type: 'error', message: message.error.message })
-          else {
-            ended = true
-            settle()
-          }
-        })
-        return { stop: () => (ended ? undefined : stop()), finished }
-      }
-    }
+      start: (request, onEvent) => open('generation:start', request, onEvent),
+      estimate: (content) => call('generation:estimate', { content })
+    },
+    missing: { start: (request, onEvent) => open('missing:start', request, onEvent) }
   }
 }

@@ -7,6 +7,8 @@ import type { DocumentContent, DocumentSummary, GapMark, Revision, RevisionSumma
 import { MAX_BODY_BYTES, MAX_IMPORT_BASE64_LENGTH, MAX_PARALLEL, MAX_TITLE_LENGTH } from './limits'
 
 const id = z.string().min(1).max(100)
+/** Expected missing tokens (the length head's unit): where a gap ends, or what the missing-text map shows. */
+const lengthThreshold = z.number().gt(0).max(100)
 const word = z.string().trim().min(1).max(100)
 const title = z.string().max(MAX_TITLE_LENGTH)
 // The limit is in UTF-8 bytes, as the store measures it; a UTF-16 unit is 1 to 3 of them, so encode only near it.
@@ -46,6 +48,8 @@ export const GenerationParamsSchema = z
     topP: z.number().gt(0).max(1),
     topK: z.number().int().min(0).max(1000).optional(),
     stopThreshold: z.number().gt(0).max(1),
+    /** Models with a length head: a gap ends once the model expects fewer tokens than this still missing in it. */
+    lengthThreshold: lengthThreshold.optional(),
     alternatives: z.number().int().min(1).max(8),
     parallel: z.number().int().min(1).max(MAX_PARALLEL),
     maxTokens: z.number().int().min(1).max(2000),
@@ -104,6 +108,8 @@ export interface ModelInfo {
   /** The onnxruntime execution provider in use (cpu, cuda, dml, coreml). */
   provider: string | null
   maxLength: number | null
+  /** Once ready: whether the model has a length head, which the gap estimate and the missing-text map need. */
+  lengthHead?: boolean
   error?: string
 }
 
@@ -138,7 +144,9 @@ export const requests = {
   'import:document': z
     .object({ fileName: z.string().min(1).max(255), base64: z.string().max(MAX_IMPORT_BASE64_LENGTH) })
     .strict(),
-  'generation:stop': z.object({ runId: id }).strict()
+  'generation:stop': z.object({ runId: id }).strict(),
+  /** The model's estimate for each gap of the content as it stands, from one forward pass; nothing changes. */
+  'generation:estimate': z.object({ content: DocumentContentSchema }).strict()
 } as const
 
 export interface ResponseMap {
@@ -161,6 +169,7 @@ export interface ResponseMap {
   'export:documents': ExportOutcome
   'import:document': ImportedDocument
   'generation:stop': { stopped: boolean }
+  'generation:estimate': GapEstimates
 }
 
 export type Channel = keyof typeof requests
@@ -231,10 +240,46 @@ export type GenerationEvent =
   | { type: 'done'; alternatives: FilledAlternative[]; elapsedMs: number }
   | { type: 'error'; message: string }
 
+/** Each gap's estimate, or why the model cannot give one (no length head). */
+export type GapEstimates = { available: true; gaps: GapEstimate[] } | { available: false; message: string }
+
+/** A scan of a whole text for the places where the model expects something missing. It never changes the text. */
+export const MissingStartSchema = z
+  .object({
+    text: body,
+    /** Marks where at least this many tokens are expected (default: the model's length threshold). */
+    threshold: lengthThreshold.optional()
+  })
+  .strict()
+export type MissingStart = z.infer<typeof MissingStartSchema>
+
+/** A place in the text where the model expects `tokens` tokens to be missing; `offset` counts UTF-16 units. */
+export interface MissingMark {
+  offset: number
+  tokens: number
+}
+
+/** A scan reads the text window by window (one forward pass each); each window reports its marks as it ends. */
+export type MissingEvent =
+  | { type: 'started'; runId: string; provider: string }
+  | { type: 'window'; done: number; total: number; marks: MissingMark[] }
+  | { type: 'done'; marks: MissingMark[]; done: number; total: number; aborted: boolean; elapsedMs: number }
+  | { type: 'error'; message: string }
+
 export const streams = {
-  'generation:start': GenerationStartSchema
+  'generation:start': GenerationStartSchema,
+  'missing:start': MissingStartSchema
 } as const
 export type StreamChannel = keyof typeof streams
+/** What a stream's runner receives: the start request after its schema has parsed it. */
+export type StreamRequest<C extends StreamChannel> = z.output<(typeof streams)[C]>
+
+/** What each stream sends. */
+export interface StreamEvents {
+  'generation:start': GenerationEvent
+  'missing:start': MissingEvent
+}
+export type StreamEvent = StreamEvents[StreamChannel]
 
 /** A running stream: events arrive through the callback given at start; `stop` ends it (idempotent). */
 export interface StreamHandle {
@@ -282,6 +327,11 @@ export interface InlayApi {
   }
   generation: {
     start(request: GenerationStart, onEvent: (event: GenerationEvent) => void): StreamHandle
+    estimate(content: DocumentContent): Promise<GapEstimates>
+  }
+  /** The missing-text map: one scan at a time, and not while a generation runs. */
+  missing: {
+    start(request: MissingStart, onEvent: (event: MissingEvent) => void): StreamHandle
   }
   /** Electron only (browser mode has no application menu): subscribes to its commands; returns the unsubscribe. */
   menu?: { onCommand(callback: (command: MenuCommand) => void): () => void }

@@ -1,10 +1,10 @@
 // What travels between the renderer and the app, over Electron IPC and over HTTP/WebSocket alike.
-import type { ApiError, GenerationEvent } from './contract'
+import type { ApiError, StreamEvent } from './contract'
 
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiError }
 
 /** Messages of one stream, from the app to the renderer. `end` is always the last. */
-export type StreamMessage = { event: GenerationEvent } | { error: ApiError } | { end: true }
+export type StreamMessage = { event: StreamEvent } | { error: ApiError } | { end: true }
 
 /** Messages from the renderer about one stream. */
 export type StreamControl = { op: 'stop' }
