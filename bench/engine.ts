@@ -4,6 +4,8 @@
 //   - FLOPs per step, and the FLOP floor: the same matmul shapes timed alone in the same runtime;
 //   - inserted tokens/s for a one-gap and a three-gap fill with k = 1, 2, 4, 8 insertions per pass (median of 5);
 //   - the same-size AR baseline's decode ms/token with its key/value cache;
+//   - what the length head costs per step: the same architecture with and without one (random weights), timed
+//     on a gap's rows;
 //   - the ratios the engine's goals are stated in.
 // Baselines are built by bench/make_baselines.py into bench/.cache (random AR weights: speed only).
 import { spawnSync } from 'node:child_process'
@@ -38,17 +40,22 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!
 }
 
+/** The baselines of the same size, built by bench/make_baselines.py. */
+const BASELINES = ['ar', 'ilm-length', 'ilm-plain']
+
 function ensureBaselines(): void {
-  const arCard = join(cache, 'ar', 'model.json')
   const ilm = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
     architecture: Arch
     vocab_size: number
   }
-  if (existsSync(arCard) && existsSync(join(cache, 'matmul.onnx'))) {
-    const ar = JSON.parse(readFileSync(arCard, 'utf8')) as { architecture: Arch; vocab_size: number }
-    const same = (['n_layer', 'd_model', 'd_ff'] as const).every((k) => ar.architecture[k] === ilm.architecture[k])
-    if (same && ar.vocab_size === ilm.vocab_size) return
+  const sameSize = (name: string) => {
+    const card = join(cache, name, 'model.json')
+    if (!existsSync(card)) return false
+    const other = JSON.parse(readFileSync(card, 'utf8')) as { architecture: Arch; vocab_size: number }
+    const same = (['n_layer', 'd_model', 'd_ff'] as const).every((k) => other.architecture[k] === ilm.architecture[k])
+    return same && other.vocab_size === ilm.vocab_size
   }
+  if (existsSync(join(cache, 'matmul.onnx')) && BASELINES.every(sameSize)) return
   log('building baselines (bench/make_baselines.py)…')
   const made = spawnSync('/usr/bin/python3', ['bench/make_baselines.py', '--model', modelDir, '--out', cache], {
     stdio: values.json ? 'ignore' : 'inherit'
@@ -105,8 +112,13 @@ async function elapsed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - t
 }
 const GAP_ROWS = 17
+// The length head's cost: one architecture, with and without the head.
+const withHead = await IlmModel.load(join(cache, 'ilm-length'))
+const withoutHead = await IlmModel.load(join(cache, 'ilm-plain'))
 const stepMs: Record<number, number> = {}
 const gapStepMs: Record<number, number> = {}
+const headMs: Record<number, number> = {}
+const headlessMs: Record<number, number> = {}
 const floorMs: Record<number, number> = {}
 const bestGflops: Record<number, number> = {}
 // Warm-up: the thread pool and the CPU clock settle before the first timed length.
@@ -128,6 +140,8 @@ for (const L of lengths) {
   const gapSteps: number[] = []
   const floors: number[] = []
   const rates: number[] = []
+  const heads: number[] = []
+  const headless: number[] = []
   // Rounds of short blocks: each call is timed among calls of the same shape (alternating single calls of
   // different shapes evicts caches and slows everything by ~1.5x), and the rounds interleave step and floor so
   // that a burst of load elsewhere on the machine hits both alike. The first round warms up.
@@ -139,6 +153,8 @@ for (const L of lengths) {
   for (let r = -1; r < rounds; r++) {
     const step = await block(() => model.run(input))
     const gapStep = await block(() => model.run(gapInput))
+    const head = await block(() => withHead.run(gapInput))
+    const noHead = await block(() => withoutHead.run(gapInput))
     let floor = 0
     let best = 0
     for (const shape of shapes) {
@@ -151,16 +167,20 @@ for (const L of lengths) {
     if (r < 0) continue
     steps.push(step)
     gapSteps.push(gapStep)
+    heads.push(head)
+    headless.push(noHead)
     floors.push(floor)
     rates.push(best)
   }
   stepMs[L] = median(steps)
   gapStepMs[L] = median(gapSteps)
+  headMs[L] = median(heads)
+  headlessMs[L] = median(headless)
   floorMs[L] = median(floors)
   bestGflops[L] = median(rates)
 }
 
-// 3. Insertion throughput on a fill with the real loop (stop head off, fixed budget).
+// 3. Insertion throughput on a fill with the real loop (stop and length heads off, fixed budget).
 const passage =
   'The rain had not stopped for three days, and the river below the mill ran brown and loud. Martha stood at the ' +
   'window with the lamp in her hand, counting the boats that passed, and wondering whether her brother would come ' +
@@ -187,7 +207,8 @@ for (const gaps of [1, 3]) {
       // A fill is short (tens of ms): the median of a few seeds steadies it.
       const t = performance.now()
       let inserted = 0
-      const options = { seed: r, stopThreshold: 1, maxTokens: budget, parallel: k }
+      // Neither the stop head (threshold 1) nor a length head (threshold 0) ends a gap: the budget does.
+      const options = { seed: r, stopThreshold: 1, lengthThreshold: 0, maxTokens: budget, parallel: k }
       for await (const _event of fill(model, segments, options)) inserted++
       rates.push(inserted / ((performance.now() - t) / 1000))
     }
@@ -251,6 +272,12 @@ const result = {
   threads: 'onnxruntime default (all cores)',
   step_ms: Object.fromEntries(lengths.map((L) => [L, round(stepMs[L]!)])),
   step_ms_gap_rows_only: Object.fromEntries(lengths.map((L) => [L, round(gapStepMs[L]!)])),
+  // The same size with and without a length head, on a gap's rows: ms the head adds to a step, and its share.
+  length_head_ms_per_step: Object.fromEntries(lengths.map((L) => [L, round(headMs[L]! - headlessMs[L]!, 3)])),
+  length_head_share: Object.fromEntries(
+    lengths.map((L) => [L, round((headMs[L]! - headlessMs[L]!) / headlessMs[L]!, 3)])
+  ),
+  model_has_length_head: model.card.lengthHead,
   step_gflops: Object.fromEntries(lengths.map((L) => [L, round(flopsPerStep(L) / 1e9, 3)])),
   floor_ms: Object.fromEntries(lengths.map((L) => [L, round(floorMs[L]!)])),
   matmul_best_gflops_per_s: Object.fromEntries(lengths.map((L) => [L, round(bestGflops[L]!, 1)])),
@@ -268,4 +295,4 @@ const result = {
 }
 if (values.json) console.log(JSON.stringify(result))
 else console.log(JSON.stringify(result, null, 2))
-await model.dispose()
+await Promise.all([model.dispose(), withHead.dispose(), withoutHead.dispose()])

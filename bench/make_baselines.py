@@ -2,6 +2,8 @@
   - ar/: an AR transformer with exactly the ILM's architecture (causal), exported with its KV-cache decoding
     graph. Its weights are random: decode speed does not depend on them, only on the shapes.
   - matmul.onnx: one MatMul with dynamic shapes, to measure the runtime's achievable FLOP/s (the FLOP floor).
+  - ilm-length/ and ilm-plain/: the ILM's architecture with and without a length head (random weights), whose
+    step times differ by what the length head costs.
 
     /usr/bin/python3 bench/make_baselines.py --model models/inlay-story
 """
@@ -30,6 +32,11 @@ def main():
     ar = Transformer(ModelConfig(vocab_size=meta["vocab_size"], max_len=meta["max_len"], **arch))
     export_dir(ar, os.path.join(args.out, "ar"), os.path.join(args.model, "tokenizer.json"),
                data={"note": "random weights: for decode speed only"})
+    for name, length_head in (("ilm-length", True), ("ilm-plain", False)):
+        arch = dict(meta["architecture"], causal=False, length_head=length_head)
+        ilm = Transformer(ModelConfig(vocab_size=meta["vocab_size"], max_len=meta["max_len"], **arch))
+        export_dir(ilm, os.path.join(args.out, name), os.path.join(args.model, "tokenizer.json"),
+                   data={"note": "random weights: for step speed only"})
 
     import onnx
     from onnx import TensorProto, helper
@@ -40,7 +47,7 @@ def main():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, os.path.join(args.out, "matmul.onnx"))
-    print(f"wrote {args.out}/ar and {args.out}/matmul.onnx")
+    print(f"wrote {args.out}/ar, ilm-length, ilm-plain and matmul.onnx")
 
 
 if __name__ == "__main__":
