@@ -67,7 +67,7 @@ export function buildApi(invoke: Invoke, openStream: OpenStream): InlayApi {
       set: (patch) => call('settings:set', patch)
     },
     exports: {
-      documents: (ids, format) => call('export:documents', { ids, format }),
+      documents: (ids, format, layout) => call('export:documents', { ids, format, layout }),
       importDocument: (fileName, base64) => call('import:document', { fileName, base64 })
     },
     generation: {

@@ -65,6 +65,9 @@ export type GenerationParams = z.infer<typeof GenerationParamsSchema>
 
 export const ExportFormatSchema = z.enum(['md', 'txt', 'docx', 'pdf', 'epub'])
 export type ExportFormat = z.infer<typeof ExportFormatSchema>
+/** How PDF and DOCX pages look: a standard manuscript (the default) or a book. */
+export const ExportLayoutSchema = z.enum(['manuscript', 'book'])
+export type ExportLayout = z.infer<typeof ExportLayoutSchema>
 
 export const ThemeSchema = z.enum(['system', 'light', 'dark'])
 
@@ -113,11 +116,14 @@ export interface ModelInfo {
   error?: string
 }
 
-/** An export the host has produced: Electron saved it where the user chose; the browser downloads the bytes. */
+/**
+ * An export the host has produced: Electron saved it where the user chose; the browser downloads the bytes. `warnings`:
+ * what the writer should know about the file (characters no font could draw in a PDF).
+ */
 export type ExportOutcome =
-  | { kind: 'saved'; path: string }
+  | { kind: 'saved'; path: string; warnings?: string[] }
   | { kind: 'cancelled' }
-  | { kind: 'download'; fileName: string; mimeType: string; base64: string }
+  | { kind: 'download'; fileName: string; mimeType: string; base64: string; warnings?: string[] }
 
 export const empty = z.object({}).strict()
 const byId = z.object({ id }).strict()
@@ -139,7 +145,9 @@ export const requests = {
   'documents:restore': z.object({ id, revisionId: z.number().int().min(1) }).strict(),
   'settings:get': empty,
   'settings:set': SettingsSchema.partial().strict(),
-  'export:documents': z.object({ ids: z.array(id).min(1).max(200), format: ExportFormatSchema }).strict(),
+  'export:documents': z
+    .object({ ids: z.array(id).min(1).max(200), format: ExportFormatSchema, layout: ExportLayoutSchema.optional() })
+    .strict(),
   /** A .txt, .md or .docx file the user picked, read by the renderer; it becomes a new document. */
   'import:document': z
     .object({ fileName: z.string().min(1).max(255), base64: z.string().max(MAX_IMPORT_BASE64_LENGTH) })
@@ -322,7 +330,7 @@ export interface InlayApi {
     set(patch: Partial<Settings>): Promise<Settings>
   }
   exports: {
-    documents(ids: string[], format: ExportFormat): Promise<ExportOutcome>
+    documents(ids: string[], format: ExportFormat, layout?: ExportLayout): Promise<ExportOutcome>
     importDocument(fileName: string, base64: string): Promise<ImportedDocument>
   }
   generation: {
