@@ -1,7 +1,7 @@
 // What a length head can tell without generating anything: for each gap, how many tokens the model expects
 // there (one forward pass), and over a whole draft, where it expects text to be missing and how much (a scan,
 // window by window). Neither changes any text. A model without a length head can give neither and says so.
-import type { GapEstimate } from '../../shared/contract'
+import type { GapEstimate, MissingEvent, MissingMark } from '../../shared/contract'
 import { validateSegments, type Segment } from './document'
 import { Draft, encodeParts } from './draft'
 import { forwardWindows, type ForwardModel } from './forward'
@@ -47,37 +47,17 @@ export async function estimateGaps(model: ForwardModel, segments: readonly Segme
   return gaps.map((gap, g) => ({ gapId: gap.id, tokens: tokens[g]! }))
 }
 
-/** A place in a text where the model expects tokens to be missing. */
-export interface MissingMark {
-  /** Character (UTF-16) offset in the text. */
-  offset: number
-  /** Expected tokens missing there. */
-  tokens: number
-}
-
 export interface MissingOptions {
   /** Report the places where the model expects at least this many tokens (default: the length threshold). */
   threshold?: number
   signal?: AbortSignal
 }
 
-/** One window of the scan done: the marks it found. */
-export interface MissingProgress {
-  type: 'window'
-  done: number
-  total: number
-  marks: MissingMark[]
-}
+/** One window of the scan done: the marks it found. The contract's event, as the engine yields it. */
+export type MissingProgress = Extract<MissingEvent, { type: 'window' }>
 
-export interface MissingMap {
-  type: 'done'
-  /** Every mark, in text order. */
-  marks: MissingMark[]
-  /** Windows read, of how many. */
-  done: number
-  total: number
-  aborted: boolean
-}
+/** Every mark, in text order, and how many windows were read of how many. */
+export type MissingMap = Omit<Extract<MissingEvent, { type: 'done' }>, 'elapsedMs'>
 
 /**
  * Scans a whole text for the places where the model expects text to be missing, one window (one forward pass)

@@ -4,7 +4,6 @@ export {
   findMissing,
   NoLengthHeadError,
   type MissingMap,
-  type MissingMark,
   type MissingOptions,
   type MissingProgress
 } from './estimate'
