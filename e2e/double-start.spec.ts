@@ -2,7 +2,7 @@
 // leaves the live run alone: it streams to the end, the fixed text around its gap stays, and what it wrote can
 // be accepted and is saved.
 import { expect, test } from '@playwright/test'
-import { collectErrors, cursorAt, editorText, newDocument, openApp, setSetting, titleField } from './helpers'
+import { collectErrors, cursorAt, editorText, newDocument, openApp, setSettings, titleField } from './helpers'
 
 const BEFORE = 'The storm had passed.'
 const AFTER = ' She smiled.'
@@ -10,11 +10,7 @@ const AFTER = ' She smiled.'
 test('two Mod+Enter keydowns in one tick start one run; the other is refused', async ({ page }) => {
   const errors = collectErrors(page)
   await openApp(page)
-  await page.getByRole('button', { name: 'Settings' }).click()
-  await setSetting(page, 'Stop threshold', '1')
-  await setSetting(page, 'Max tokens', '24')
-  await setSetting(page, 'Alternatives', '1')
-  await page.getByRole('button', { name: 'Close settings' }).click()
+  await setSettings(page, { 'Stop threshold': '1', 'Max tokens': '24', Alternatives: '1' })
 
   await newDocument(page, 'Double start')
   await page.locator('.cm-content').click()

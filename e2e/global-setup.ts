@@ -19,9 +19,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   // The tiny model fills a gap in milliseconds; a short pause per insertion lets the tests watch the text grow
   // and stop a run mid-way (INLAY_E2E_STEP_DELAY_MS=0 runs at full speed).
   const stepDelayMs = Number(process.env['INLAY_E2E_STEP_DELAY_MS'] ?? 40)
-  // A second model to switch to: the tiny test model, as a user would add one under <data>/models/.
+  // Models to switch to, as a user would add them under <data>/models/: the tiny test model, and the tiny one with
+  // a length head (format 3) that the estimate and missing-text tests use.
   const modelRoots = [join(dataDir, 'models')]
   await cp(resolve('src/core/testdata/tiny-ilm'), join(dataDir, 'models', 'tiny-added'), { recursive: true })
+  await cp(resolve('src/core/testdata/tiny-ilm-length'), join(dataDir, 'models', 'tiny-length'), { recursive: true })
   const service = createService({ host: 'web', version: 'e2e', dataDir, modelDir, modelRoots, stepDelayMs })
   const host = await startHost({ service, rendererDir })
   // Workers inherit the environment, so this is how the tests learn the per-launch address.

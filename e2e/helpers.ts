@@ -61,3 +61,18 @@ export async function setSetting(page: Page, label: string, value: string): Prom
   await input.press('Tab')
   await expect(input).toHaveValue(value)
 }
+
+/** Opens Settings, sets generation settings by label, and closes it again. */
+export async function setSettings(page: Page, values: Record<string, string>): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click()
+  for (const [label, value] of Object.entries(values)) await setSetting(page, label, value)
+  await page.getByRole('button', { name: 'Close settings' }).click()
+}
+
+/** Switches the model in Settings and waits until it is ready (the settings panel is left closed). */
+export async function useModel(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click()
+  await page.getByLabel('Model in use').selectOption(name)
+  await expect(page.getByTestId('model-status')).toContainText(`${name} · cpu · ready`)
+  await page.getByRole('button', { name: 'Close settings' }).click()
+}

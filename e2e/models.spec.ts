@@ -8,7 +8,7 @@ test('switch the model in Settings; the status bar follows; switch back', async 
   await expect(page.getByTestId('model-status')).toContainText(`${shipped} · cpu · ready`)
   await page.getByRole('button', { name: 'Settings' }).click()
   const chooser = page.getByLabel('Model in use')
-  await expect(chooser.locator('option')).toHaveText([shipped, 'tiny-added'])
+  await expect(chooser.locator('option')).toHaveText([shipped, 'tiny-added', 'tiny-length'])
   await chooser.selectOption('tiny-added')
   await expect(page.getByTestId('model-status')).toContainText('tiny-added · cpu · ready')
   await expect(page.getByTestId('model-info')).toContainText('48 tokens')

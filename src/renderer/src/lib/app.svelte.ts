@@ -43,7 +43,7 @@ export class InlayApp {
         (r) => r.show(r.snapshot.shown + delta),
         (s) => s.alternatives > 1
       ),
-    openGap: (id) => this.draft.openGap(id),
+    openGap: (id) => this.openGap(id),
     notice: (text) => this.notices.notify(text),
     changed: (update) => this.draft.changed(update)
   }
@@ -170,6 +170,12 @@ export class InlayApp {
       this.draft.view?.focus()
     }
     for (const warning of warnings) this.notices.notify(warning, 'warning')
+  }
+
+  /** Opens a gap's options, which show the model's estimate for it. */
+  openGap(id: string): void {
+    this.draft.openGap(id)
+    if (this.draft.popover?.id === id) void this.generation.estimateGap(id)
   }
 
   togglePanel(panel: Exclude<Panel, null>): void {

@@ -7,9 +7,17 @@ import { errorMessage, type Notices } from './notices.svelte'
 import { Run, type RunSnapshot } from './run'
 import type { SettingsStore } from './settings.svelte'
 
+/** The model's estimate for one gap before generating, as the gap's options show it. */
+export type GapEstimateView =
+  | { gapId: string; status: 'asking' }
+  | { gapId: string; status: 'ready'; tokens: number }
+  | { gapId: string; status: 'unavailable' | 'failed'; message: string }
+
 export class Generation {
   /** The run's latest report, while one holds the editor. */
   run = $state<RunSnapshot | null>(null)
+  /** The latest gap estimate asked for (raw: an answer is matched to its question by identity). */
+  estimate = $state.raw<GapEstimateView | null>(null)
   private activeRun: Run | null = null
   private handle: StreamHandle | null = null
   /** A start in progress (writing the draft before the run begins): a second start meanwhile is refused. */
@@ -111,6 +119,23 @@ export class Generation {
     } else if (snapshot.phase === 'review' && snapshot.error) {
       this.notices.notify(`The generation ended early: ${snapshot.error}. What it wrote is kept for review.`, 'error')
     }
+  }
+
+  /** Asks the model how much text it expects in a gap as the draft stands (one forward pass; nothing changes). */
+  async estimateGap(gapId: string): Promise<void> {
+    const asked: GapEstimateView = { gapId, status: 'asking' }
+    this.estimate = asked
+    let answer: GapEstimateView
+    try {
+      const result = await this.api.estimate(this.draft.content())
+      const tokens = result.available ? result.gaps.find((g) => g.gapId === gapId)?.tokens : undefined
+      if (!result.available) answer = { gapId, status: 'unavailable', message: result.message }
+      else if (tokens === undefined) answer = { gapId, status: 'failed', message: 'the model gave no estimate for it' }
+      else answer = { gapId, status: 'ready', tokens }
+    } catch (err) {
+      answer = { gapId, status: 'failed', message: errorMessage(err) }
+    }
+    if (this.estimate === asked) this.estimate = answer
   }
 
   /** Stops a running generation at once. */

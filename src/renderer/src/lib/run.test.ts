@@ -6,7 +6,7 @@ import type { GapMark } from '../../../shared/documents'
 import { fillSpans, fillExtension } from './editor/fill-field'
 import { gapExtension, gaps, setGaps } from './editor/gap-field'
 import { replay } from './fill'
-import { OUT_OF_STEP, Run, type RunSnapshot } from './run'
+import { leastFinished, OUT_OF_STEP, Run, type RunSnapshot } from './run'
 import run from './testdata/run.json'
 
 const content = run.content as { title: string; body: string; gaps: GapMark[] }
@@ -199,6 +199,39 @@ describe('a generation run in the editor', () => {
     expect(r.snapshot).toMatchObject({ phase: 'finished', error: OUT_OF_STEP })
     expect(host.text).toBe(content.body)
     expect(gaps(host.state)).toEqual(content.gaps)
+  })
+
+  it('follows the model’s expected remaining length per gap while streaming, then says why each gap ended', () => {
+    const host = draft()
+    const r = new Run(host, content)
+    r.handle(start)
+    expect(leastFinished(r.snapshot.gaps)).toBeNull()
+    const own = events.filter((e) => e.alternative === 0)
+    r.handle(
+      insert({
+        ...own[0]!,
+        remaining: [
+          { gapId: 'g1', tokens: 6 },
+          { gapId: 'g2', tokens: 9.5 }
+        ]
+      })
+    )
+    r.handle(insert({ ...own[1]!, remaining: [{ gapId: 'g2', tokens: 4 }] }))
+    expect(r.snapshot.gaps.map((g) => g.remaining)).toEqual([6, 4, null])
+    expect(leastFinished(r.snapshot.gaps)?.id).toBe('g1')
+    expect(fillSpans(host.state)?.map((s) => s.remaining)).toEqual([6, 4, null])
+
+    const ends = ['model', 'max', 'window'] as const
+    const reported = alternatives.map((alt) => ({
+      ...alt,
+      gaps: alt.gaps.map((g, i) => ({ ...g, endReason: ends[i]! }))
+    }))
+    for (const e of own.slice(2)) r.handle(insert(e))
+    r.handle({ type: 'done', alternatives: reported, elapsedMs: 5 })
+    expect(r.snapshot.gaps.map((g) => g.endReason)).toEqual(['model', 'max', 'window'])
+    // Reviewing, the live estimate is no longer drawn, and no gap is still to finish.
+    expect(fillSpans(host.state)?.map((s) => s.remaining)).toEqual([null, null, null])
+    expect(leastFinished(r.snapshot.gaps)).toBeNull()
   })
 
   it('puts the draft back when the run fails before any insertion, and keeps insertions for review after', () => {

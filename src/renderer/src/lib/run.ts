@@ -4,7 +4,7 @@
 // removes the whole generation (and brings its gap marks back) and a single redo restores it.
 import { ChangeSet, Transaction, type EditorState, type Text, type TransactionSpec } from '@codemirror/state'
 import { isolateHistory } from '@codemirror/commands'
-import type { FilledAlternative, GenerationEvent, InsertionEventData } from '../../../shared/contract'
+import type { FilledAlternative, GapEndReason, GenerationEvent, InsertionEventData } from '../../../shared/contract'
 import type { DocumentContent, GapMark } from '../../../shared/documents'
 import { fillLayout, type FillLayout } from '../../../shared/segments'
 import { alternativeCount, eventsOf, FillText, netChanges, replay } from './fill'
@@ -31,6 +31,10 @@ export interface RunGap {
   rewrite: boolean
   decision: Decision
   text: string
+  /** Models with a length head: the tokens the model last expected still missing here (the streamed alternative). */
+  remaining: number | null
+  /** Why the shown alternative's gap ended, once the engine has said. */
+  endReason: GapEndReason | null
 }
 
 export interface RunSnapshot {
@@ -62,6 +66,10 @@ export class Run {
   /** The text an accepted gap keeps, whatever alternative is shown later. */
   private readonly kept = new Map<string, string>()
   private snap: RunSnapshot
+  /** Per gap, the latest expected remaining length the stream reported. */
+  private readonly remaining = new Map<string, number>()
+  /** The engine's result, once done. */
+  private results: FilledAlternative[] = []
   /** The editor's text when it was last found to be exactly what the run wrote. */
   private verified: Text | null = null
 
@@ -87,7 +95,7 @@ export class Run {
       shown: 0,
       timeline: 0,
       timelineMax: 0,
-      gaps: this.runGaps(),
+      gaps: [], // publish() below fills them in
       committed: false
     }
     host.dispatch({ effects: lockEffect(true) })
@@ -113,6 +121,7 @@ export class Run {
         if (this.frozen || this.snap.phase === 'waiting') return
         const { type: _type, ...data } = event
         this.events.push(data)
+        if (data.alternative === 0) for (const e of data.remaining ?? []) this.remaining.set(e.gapId, e.tokens)
         if (data.alternative === 0 && !this.write(data)) {
           this.cancel(OUT_OF_STEP)
           return
@@ -122,6 +131,7 @@ export class Run {
         break
       }
       case 'done':
+        this.results = event.alternatives
         this.snap = {
           ...this.snap,
           elapsedMs: event.elapsedMs,
@@ -344,7 +354,12 @@ export class Run {
   }
 
   private spans(): FillSpan[] {
-    return this.fill.spans().map((s) => ({ ...s, decision: this.decisions.get(s.id) ?? 'pending' }))
+    const live = this.snap.phase === 'running'
+    return this.fill.spans().map((s) => ({
+      ...s,
+      decision: this.decisions.get(s.id) ?? 'pending',
+      remaining: live ? (this.remaining.get(s.id) ?? null) : null
+    }))
   }
 
   private runGaps(): RunGap[] {
@@ -353,7 +368,9 @@ export class Run {
       number: i + 1,
       rewrite: mark.from < mark.to,
       decision: this.decisions.get(mark.id) ?? 'pending',
-      text: this.fill.texts[i] ?? ''
+      text: this.fill.texts[i] ?? '',
+      remaining: this.remaining.get(mark.id) ?? null,
+      endReason: this.results[this.snap.shown]?.gaps.find((g) => g.id === mark.id)?.endReason ?? null
     }))
   }
 
@@ -361,4 +378,14 @@ export class Run {
     this.snap = { ...this.snap, gaps: this.runGaps() }
     this.onChange(this.snap)
   }
+}
+
+/** While a run streams: the gap the model expects the most still missing in (null without a length head). */
+export function leastFinished(gaps: readonly RunGap[]): RunGap | null {
+  let least: RunGap | null = null
+  for (const gap of gaps) {
+    if (gap.remaining !== null && gap.endReason === null && (least === null || gap.remaining > least.remaining!))
+      least = gap
+  }
+  return least
 }

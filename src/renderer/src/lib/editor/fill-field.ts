@@ -1,6 +1,6 @@
 // What the editor shows while a generation runs and while its result is reviewed: each gap's generated span
-// (pending, accepted or rejected), an insertion point for a gap still empty, and each new insertion briefly
-// highlighted, fading out.
+// (pending, accepted or rejected), an insertion point for a gap still empty, each new insertion briefly
+// highlighted, fading out, and (models with a length head) how much the model still expects in each gap.
 import {
   Annotation,
   Compartment,
@@ -12,11 +12,14 @@ import {
 } from '@codemirror/state'
 import { Decoration, EditorView, ViewPlugin, WidgetType, type DecorationSet, type ViewUpdate } from '@codemirror/view'
 import type { Span } from '../fill'
+import { aboutWords } from '../lengths'
 
 export type Decision = 'pending' | 'accepted' | 'rejected'
 
 export interface FillSpan extends Span {
   decision: Decision
+  /** While streaming, with a length head: the tokens the model expects still missing in this gap. */
+  remaining: number | null
 }
 
 /** Marks the transactions a generation makes itself (streamed insertions, swaps, revert), so autosave skips them. */
@@ -82,6 +85,28 @@ class EmptyGapMarker extends WidgetType {
   }
 }
 
+/** After a gap's text while it streams: how much more the model expects there (drawn by CSS: no text in the line). */
+class RemainingBadge extends WidgetType {
+  constructor(
+    readonly id: string,
+    readonly label: string
+  ) {
+    super()
+  }
+  eq(other: RemainingBadge): boolean {
+    return other.id === this.id && other.label === this.label
+  }
+  toDOM(): HTMLElement {
+    const el = document.createElement('span')
+    el.className = 'cm-fill-remaining'
+    el.dataset['fillRemaining'] = this.id
+    el.dataset['text'] = this.label
+    el.title = `The model expects ${this.label} more in this gap`
+    el.setAttribute('aria-hidden', 'true')
+    return el
+  }
+}
+
 function fillDecorations(state: FillState): DecorationSet {
   if (!state.spans) return Decoration.none
   const ranges: Range<Decoration>[] = []
@@ -91,6 +116,10 @@ function fillDecorations(state: FillState): DecorationSet {
       ranges.push(Decoration.widget({ widget: new EmptyGapMarker(span.decision), side: -1 }).range(span.from))
     else
       ranges.push(Decoration.mark({ class: `cm-fill cm-fill-${span.decision}`, attributes }).range(span.from, span.to))
+    if (span.remaining !== null) {
+      const badge = new RemainingBadge(span.id, aboutWords(span.remaining))
+      ranges.push(Decoration.widget({ widget: badge, side: 1 }).range(span.to))
+    }
   })
   for (const f of state.flashes) {
     const bucket = Math.min(FLASH_BUCKETS - 1, Math.floor(((state.now - f.born) / FLASH_MS) * FLASH_BUCKETS))
