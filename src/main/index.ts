@@ -136,12 +136,13 @@ async function importFromMenu(service: Service, win: BrowserWindow | undefined):
 /**
  * The application menu. Commands that act on the document go to the renderer on one fixed channel. New, Import
  * and Export own their shortcuts here (the renderer handles those keys only where there is no menu, in browser
- * mode); Save's shortcut is only shown, since the editor handles Mod-S itself in both modes.
+ * mode); the shortcuts of Save and of Where Is Something Missing? are only shown, since the page handles those
+ * keys itself in both modes.
  */
 function installMenu(service: Service): void {
   const isMac = process.platform === 'darwin'
   const command =
-    (kind: 'new' | 'export' | 'save' | 'toggle-theme') =>
+    (kind: 'new' | 'export' | 'save' | 'toggle-theme' | 'missing') =>
     (_item: unknown, win: BaseWindow | undefined): void => {
       const target = targetWindow(win)
       if (target) sendMenuCommand(target, { kind })
@@ -178,6 +179,17 @@ function installMenu(service: Service): void {
         { role: 'delete' },
         { type: 'separator' },
         { role: 'selectAll' }
+      ]
+    },
+    {
+      label: 'Draft',
+      submenu: [
+        {
+          label: 'Where Is Something Missing?',
+          accelerator: 'CmdOrCtrl+Shift+G',
+          registerAccelerator: false,
+          click: command('missing')
+        }
       ]
     },
     {

@@ -303,7 +303,7 @@ export type ImportedDocument = StoredDocument & { warnings: string[] }
  * gesture in the page, a file input does), which then hands over the new document or why it failed.
  */
 export type MenuCommand =
-  | { kind: 'new' | 'export' | 'save' | 'toggle-theme' }
+  | { kind: 'new' | 'export' | 'save' | 'toggle-theme' | 'missing' }
   | { kind: 'imported'; document: ImportedDocument }
   | { kind: 'import-failed'; message: string }
 

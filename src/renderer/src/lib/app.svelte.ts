@@ -8,6 +8,7 @@ import type { EditorHandlers } from './editor/editor'
 import { Generation } from './generation.svelte'
 import { ImportExport } from './import-export.svelte'
 import { Library } from './library.svelte'
+import { MissingMap } from './missing.svelte'
 import { Models } from './models.svelte'
 import { errorMessage, Notices } from './notices.svelte'
 import { Revisions } from './revisions.svelte'
@@ -33,8 +34,8 @@ export class InlayApp {
   readonly library = new Library(api.documents, this.notices)
   // The handlers are called only once the editor exists, when every store below does too.
   readonly handlers: EditorHandlers = {
-    generate: () => (void this.generation.generate(), true),
-    stop: () => this.generation.stop(),
+    generate: () => (void this.generate(), true),
+    stop: () => this.generation.stop() || this.missing.stop(),
     save: () => (void this.save(), true),
     acceptAll: () => this.generation.review((r) => r.acceptAll()),
     rejectAll: () => this.generation.review((r) => r.rejectAll()),
@@ -45,7 +46,10 @@ export class InlayApp {
       ),
     openGap: (id) => this.openGap(id),
     notice: (text) => this.notices.notify(text),
-    changed: (update) => this.draft.changed(update)
+    changed: (update) => {
+      this.draft.changed(update)
+      this.missing.changed(update)
+    }
   }
   // Typed, because the draft and the run refer to each other.
   readonly draft: Draft = new Draft(
@@ -56,6 +60,7 @@ export class InlayApp {
     () => this.generation.active
   )
   readonly generation: Generation = new Generation(api.generation, this.notices, this.draft, this.settings, this.models)
+  readonly missing: MissingMap = new MissingMap(api.missing, this.notices, this.draft, this.generation)
   readonly revisions = new Revisions(api.documents, this.notices, this.draft, this.generation)
   readonly importExport = new ImportExport(api.exports, this.notices, this.draft, this.generation, (imported) =>
     this.openImported(imported)
@@ -110,6 +115,7 @@ export class InlayApp {
   }
 
   private load(doc: StoredDocument): void {
+    this.missing.clear()
     this.draft.load(doc)
     this.revisions.preview = null
     if (this.panel === 'revisions') void this.revisions.load()
@@ -172,6 +178,12 @@ export class InlayApp {
     for (const warning of warnings) this.notices.notify(warning, 'warning')
   }
 
+  /** Fills the gaps; a missing-text map still being read is stopped first (the model does one thing at a time). */
+  async generate(): Promise<void> {
+    await this.missing.stopAndWait()
+    await this.generation.generate()
+  }
+
   /** Opens a gap's options, which show the model's estimate for it. */
   openGap(id: string): void {
     this.draft.openGap(id)
@@ -201,6 +213,9 @@ export class InlayApp {
         break
       case 'save':
         if (!dialogOpen) void this.save()
+        break
+      case 'missing':
+        if (!dialogOpen) this.missing.start()
         break
       case 'toggle-theme':
         this.settings.toggleTheme()

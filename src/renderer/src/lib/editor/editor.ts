@@ -7,6 +7,7 @@ import { addGap, gapAt } from '../gaps'
 import { fillExtension } from './fill-field'
 import { gapExtension, gaps, setGaps } from './gap-field'
 import { markdownStyling } from './markdown'
+import { markToGap, missingExtension } from './missing-field'
 
 /** What the editor asks of the app. Handlers that return false let the key fall through. */
 export interface EditorHandlers {
@@ -69,6 +70,11 @@ export function editorExtensions(content: Pick<DocumentContent, 'gaps'>, handler
   const inlayKeys = keymap.of([
     { key: 'Mod-g', run: (view) => markGap(view, handlers), preventDefault: true },
     { key: 'Mod-Enter', run: () => handlers.generate(), preventDefault: true },
+    // At a place the missing-text map marks, Enter makes it a gap; elsewhere it is a new line as usual.
+    {
+      key: 'Enter',
+      run: (view) => view.state.selection.main.empty && markToGap(view, view.state.selection.main.head, handlers.notice)
+    },
     { key: 'Escape', run: () => handlers.stop() },
     { key: 'Mod-s', run: () => handlers.save(), preventDefault: true },
     { key: 'Mod-Shift-Enter', run: () => handlers.acceptAll() },
@@ -86,11 +92,17 @@ export function editorExtensions(content: Pick<DocumentContent, 'gaps'>, handler
     keymap.of([...defaultKeymap, ...historyKeymap]),
     gapExtension(content.gaps),
     fillExtension(),
+    missingExtension(),
     markdownStyling(),
     theme,
     EditorView.updateListener.of((update) => handlers.changed(update)),
     EditorView.domEventHandlers({
       mousedown(event, view) {
+        const mark = (event.target as HTMLElement | null)?.closest<HTMLElement>('.cm-missing')
+        if (mark) {
+          event.preventDefault()
+          return markToGap(view, view.posAtDOM(mark), handlers.notice)
+        }
         const badge = (event.target as HTMLElement | null)?.closest<HTMLElement>('.cm-gap')
         const id = badge?.dataset['gapId']
         if (!id || view.state.readOnly) return false

@@ -5,6 +5,7 @@ import { Decoration, EditorView, WidgetType, type DecorationSet } from '@codemir
 import { invertedEffects } from '@codemirror/commands'
 import type { GapMark } from '../../../../shared/documents'
 import { describeGap, mapGaps } from '../gaps'
+import { buttonElement } from './widgets'
 
 /** Replaces the gap marks; the value is in the coordinates of the document after the transaction's changes. */
 export const setGaps = StateEffect.define<GapMark[]>({ map: (gaps, changes) => mapGaps(gaps, changes) })
@@ -52,15 +53,11 @@ class GapBadge extends WidgetType {
   }
 
   toDOM(): HTMLElement {
-    const el = document.createElement('span')
-    el.className = this.rewrite ? 'cm-gap cm-gap-badge-rewrite' : 'cm-gap'
-    el.dataset['gapId'] = this.id
-    el.dataset['label'] = String(this.number)
     const what = this.rewrite ? 'Rewrite gap' : 'Gap'
     const label = `${what} ${this.number}${this.description ? ` (${this.description})` : ''}: click or press Mod-G at it for options`
-    el.title = label
-    el.setAttribute('aria-label', label)
-    el.setAttribute('role', 'button')
+    const el = buttonElement(this.rewrite ? 'cm-gap cm-gap-badge-rewrite' : 'cm-gap', label)
+    el.dataset['gapId'] = this.id
+    el.dataset['label'] = String(this.number)
     return el
   }
 
