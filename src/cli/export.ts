@@ -5,12 +5,15 @@ import { parseArgs } from 'node:util'
 import {
   checkOutputPath,
   EXPORT_FORMATS,
+  EXPORT_LAYOUTS,
   exportDocuments,
   importFile,
   isExportFormat,
+  isExportLayout,
   writeExportFile,
   type ExportableDocument,
-  type ExportFormat
+  type ExportFormat,
+  type ExportLayout
 } from '../core/export'
 import { defaultDataDir } from '../core/paths'
 import { readSettings } from '../core/settings'
@@ -20,6 +23,7 @@ export const EXPORT_USAGE = `usage:
   inlay export <document-id | file.md | file.txt | file.docx>... --out FILE [flags]
 flags:
   --format ${EXPORT_FORMATS.join('|')}   (default: the extension of --out)
+  --layout ${EXPORT_LAYOUTS.join('|')}   PDF and DOCX pages: a standard manuscript (default) or a book
   --author NAME    the author's name for the title page and metadata
   --title TITLE    the book's title (required for several inputs: one book, a chapter each)
   --language TAG   e.g. en, fr, pt-BR (default en)
@@ -58,6 +62,7 @@ export async function runExportCommand(args: string[]): Promise<void> {
         author: { type: 'string' },
         title: { type: 'string' },
         language: { type: 'string' },
+        layout: { type: 'string' },
         help: { type: 'boolean', default: false }
       }
     })
@@ -72,6 +77,7 @@ export async function runExportCommand(args: string[]): Promise<void> {
   if (inputs.length === 0) throw new ExportUsageError('export needs a document id or a .md, .txt or .docx file')
   if (!values.out) throw new ExportUsageError('export needs --out FILE')
   const format = chooseFormat(values.format, values.out)
+  const layout = chooseLayout(values.layout)
   if (inputs.length > 1 && !values.title) {
     throw new ExportUsageError(`${inputs.length} inputs make one book: give its title with --title`)
   }
@@ -79,13 +85,20 @@ export async function runExportCommand(args: string[]): Promise<void> {
   await checkOutputPath(values.out)
 
   const documents = await readInputs(inputs)
-  const bytes = await exportDocuments(documents, format, {
+  const { bytes, warnings } = await exportDocuments(documents, format, {
     author: values.author ?? settingsAuthor(),
     title: values.title,
-    language: values.language
+    language: values.language,
+    layout
   })
   await writeExportFile(values.out, bytes)
+  for (const warning of warnings) console.error(`inlay: ${values.out}: ${warning}`)
   console.log(`wrote ${values.out} (${format.toUpperCase()}, ${Math.max(1, Math.round(bytes.byteLength / 1024))} KB)`)
+}
+
+function chooseLayout(flag: string | undefined): ExportLayout | undefined {
+  if (flag === undefined || isExportLayout(flag)) return flag
+  throw new ExportUsageError(`unknown layout "${flag}": use one of ${EXPORT_LAYOUTS.join(', ')}`)
 }
 
 function chooseFormat(flag: string | undefined, out: string): ExportFormat {

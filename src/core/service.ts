@@ -253,13 +253,18 @@ export function createService(options: ServiceOptions) {
     'export:documents': async (r) => {
       const docs = flushed(() => r.ids.map((id) => store.get(id)))
       const title = docs.length > 1 ? `${docs[0]!.title} and ${docs.length - 1} more` : undefined
-      const bytes = await exportDocuments(docs, r.format, { author: settings().author, title })
+      const { bytes, warnings } = await exportDocuments(docs, r.format, {
+        author: settings().author,
+        title,
+        layout: r.layout
+      })
       const file = {
         fileName: fileNameFor(title ?? docs[0]!.title, r.format),
         mimeType: EXPORT_MEDIA_TYPES[r.format],
         bytes
       }
-      return (options.deliverExport ?? downloadExport)(file)
+      const outcome = await (options.deliverExport ?? downloadExport)(file)
+      return outcome.kind === 'cancelled' || warnings.length === 0 ? outcome : { ...outcome, warnings }
     },
     'import:document': async (r) => {
       const imported = await importDocument(Buffer.from(r.base64, 'base64'), r.fileName)

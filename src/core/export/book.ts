@@ -3,7 +3,8 @@
 import { MAX_BODY_BYTES } from '../../shared/documents'
 import { ExportError, formatBytes } from './errors'
 import { cleanText, parseBody, type Block } from './markup'
-import type { PdfFontFiles } from './fonts'
+import type { FontSource, PdfFontFiles } from './fonts'
+import type { ExportLayout } from './layouts'
 
 /** The part of a document an export needs; a StoredDocument fits as is. */
 export interface ExportableDocument {
@@ -25,8 +26,12 @@ export interface ExportOptions {
   title?: string
   /** BCP 47 language tag written into DOCX, PDF and EPUB metadata; 'en' by default. */
   language?: string
-  /** Font files for PDF export; by default found with findPdfFonts(). */
+  /** How PDF and DOCX pages look: a standard manuscript (the default) or a book. */
+  layout?: ExportLayout
+  /** Font files for PDF export's body text; by default found with findPdfFonts(). */
   pdfFonts?: PdfFontFiles
+  /** Where PDF export looks for fonts for what the body font lacks; by default fontconfig, else the font folders. */
+  fontSource?: FontSource
 }
 
 export interface Chapter {

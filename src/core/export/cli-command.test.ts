@@ -8,6 +8,7 @@ import { defaultDataDir } from '../paths'
 import { DocumentStore } from '../store'
 import { findPdfFonts } from './fonts'
 import { ExportError } from './errors'
+import { onPath, pdfInfo } from '../test-support/export-readers'
 
 const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inlay-cli-'))
 const dataDir = path.join(tempDir, 'data')
@@ -49,6 +50,16 @@ describe('inlay export', () => {
     }
   )
 
+  it.skipIf(!findPdfFonts() || !onPath('pdfinfo'))('sets PDF pages in the --layout asked for', async () => {
+    const pageSize = async (layout: string): Promise<string> => {
+      const out = path.join(tempDir, `${layout}.pdf`)
+      await quietly([source, '--out', out, '--layout', layout])
+      return pdfInfo(fs.readFileSync(out))['Page size']!
+    }
+    expect(await pageSize('manuscript')).toMatch(/^612 x 792 pts/)
+    expect(await pageSize('book')).toMatch(/^432 x 648 pts/)
+  })
+
   it('reads a document id from the store in INLAY_DATA_DIR', async () => {
     const out = path.join(tempDir, 'stored.md')
     await quietly([documentId, '--format', 'md', '--out', out])
@@ -69,7 +80,8 @@ describe('inlay export', () => {
     [['x.md', '--out', 'out.odt'], 'cannot tell the format from "out.odt": add --format md|txt|docx|pdf|epub'],
     [['x.md', '--out', 'out', '--format', 'rtf'], 'unknown format "rtf": use one of md, txt, docx, pdf, epub'],
     [['a.md', 'b.md', '--out', 'out.epub'], '2 inputs make one book: give its title with --title'],
-    [['x.md', '--out', 'o.md', '--colour'], "Unknown option '--colour'"]
+    [['x.md', '--out', 'o.md', '--colour'], "Unknown option '--colour'"],
+    [['x.md', '--out', 'o.pdf', '--layout', 'zine'], 'unknown layout "zine": use one of manuscript, book']
   ])('refuses %j', async (args, message) => {
     const failure = runExportCommand(args)
     await expect(failure).rejects.toBeInstanceOf(ExportUsageError)

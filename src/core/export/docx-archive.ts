@@ -77,13 +77,12 @@ export function checkDocxArchive(bytes: Uint8Array, fileName: string): void {
         `its part “${entry.name}” unpacks to more than the archive says: the file is damaged or built to exhaust memory.`
       )
     }
-    if (isXmlPart(entry.name)) text += characterDataBytes(unpacked)
+    if (isXmlPart(entry.name)) text += characterDataBytes(unpacked, MAX_BODY_BYTES - text + 1)
   }
   if (text > MAX_BODY_BYTES) {
     refuse(
       'too-large',
-      `it holds about ${formatBytes(text)} of text; a document holds at most ${formatBytes(MAX_BODY_BYTES)}. ` +
-        'Split it into several files.'
+      `it holds more than ${formatBytes(MAX_BODY_BYTES)} of text, the most a document holds. Split it into several files.`
     )
   }
 }
@@ -108,13 +107,13 @@ function isXmlPart(name: string): boolean {
 
 /**
  * Bytes of character data outside tags, whitespace-only stretches not counted: an upper bound of the text any part
- * can contribute, whatever namespace prefixes the XML uses.
+ * can contribute, whatever namespace prefixes the XML uses. Counting stops once it reaches `enough`.
  */
-function characterDataBytes(xml: Uint8Array): number {
+function characterDataBytes(xml: Uint8Array, enough: number): number {
   const buffer = Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength)
   let total = 0
   let position = buffer.indexOf(0x3e /* > */)
-  while (position >= 0) {
+  while (position >= 0 && total < enough) {
     const open = buffer.indexOf(0x3c /* < */, position + 1)
     const stretchEnd = open < 0 ? buffer.length : open
     let visible = position + 1

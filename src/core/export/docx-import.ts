@@ -4,7 +4,7 @@
 // `[text](address)`), and tables as text. Everything that changes on the way is listed in the warnings.
 import JSZip from 'jszip'
 import mammoth from 'mammoth'
-import { AUTHOR_STYLE_NAME } from './docx'
+import { AUTHOR_STYLE_NAME, TITLE_PAGE_STYLE_NAME } from './docx'
 import { checkDocxArchive } from './docx-archive'
 import { ExportError } from './errors'
 import { isSceneBreakLine, runsText, serializeBlocks, type Block, type Run } from './markup'
@@ -13,6 +13,7 @@ const STYLE_MAP = [
   "p[style-name='Title'] => h1:fresh",
   "p[style-name='Subtitle'] => p:fresh",
   `p[style-name='${AUTHOR_STYLE_NAME}'] => !`,
+  `p[style-name='${TITLE_PAGE_STYLE_NAME}'] => !`,
   "p[style-name='Inlay Scene Break'] => p:fresh",
   // Manuscripts underline what print sets in italics.
   'u => u'

@@ -396,10 +396,16 @@ describe('DOCX that unpacks to too much (zip bombs)', () => {
     }
     return bytes
   }
+  /**
+   * The refusal and what it cost in CPU time (this test file runs in a process of its own, so other tests and
+   * programs sharing the machine do not count), plus the wall time as a bound.
+   */
   const timed = async (bytes: Uint8Array, name: string): Promise<{ error: unknown; ms: number }> => {
-    const started = performance.now()
+    const [started, cpu] = [performance.now(), process.cpuUsage()]
     const error = await importDocument(bytes, name).catch((caught: unknown) => caught)
-    return { error, ms: performance.now() - started }
+    const { user, system } = process.cpuUsage(cpu)
+    expect(performance.now() - started).toBeLessThan(5000)
+    return { error, ms: (user + system) / 1000 }
   }
 
   it('refuses 30 MB of text in a small file in well under a second, before parsing', async () => {
@@ -409,7 +415,7 @@ describe('DOCX that unpacks to too much (zip bombs)', () => {
     expect(error).toMatchObject({
       reason: 'too-large',
       message: expect.stringMatching(
-        /^Cannot import “bomb\.docx”: it holds about 29\.\d MB of text; a document holds at most 5\.0 MB\. /
+        /^Cannot import “bomb\.docx”: it holds more than 5\.0 MB of text, the most a document holds\. /
       )
     })
     expect(ms).toBeLessThan(500)

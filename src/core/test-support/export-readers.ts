@@ -1,7 +1,7 @@
 // Readers for the export tests that share no code with the writers: poppler's pdftotext/pdffonts/pdfinfo, epubcheck,
 // libxml2's xmllint, the raw ZIP header, and small regex readers of the XML the formats define. Test-only.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Run } from '../export/markup'
@@ -51,6 +51,79 @@ export function pdfFonts(pdf: Uint8Array): string[] {
     .slice(2)
     .filter((line) => line.trim() !== '')
     .map((line) => line.split(/\s+/)[0]!.replace(/^[A-Z]{6}\+/, ''))
+}
+
+/** pdffonts' table: each font's name (subset prefix removed), type and whether it is embedded. */
+export function pdfFontTable(pdf: Uint8Array): { name: string; type: string; embedded: boolean }[] {
+  return run('pdffonts', ['-'], pdf)
+    .split('\n')
+    .slice(2)
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const match = /^(\S+)\s+(.+?)\s+(\S+)\s+(yes|no)\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+\s*$/.exec(line)
+      if (!match) throw new Error(`pdffonts line not understood: ${line}`)
+      return { name: match[1]!.replace(/^[A-Z]{6}\+/, ''), type: match[2]!, embedded: match[4] === 'yes' }
+    })
+}
+
+export interface PdfWord {
+  text: string
+  xMin: number
+  yMin: number
+  xMax: number
+  yMax: number
+}
+
+/** The words of one page (1-based) with their boxes, as `pdftotext -bbox` finds them (points from the top left). */
+export function pdfWords(pdf: Uint8Array, page: number): PdfWord[] {
+  const html = run('pdftotext', ['-bbox', '-f', String(page), '-l', String(page), '-enc', 'UTF-8', '-', '-'], pdf)
+  return [
+    ...html.matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g)
+  ].map(([, xMin, yMin, xMax, yMax, text]) => ({
+    text: decodeXml(text!),
+    xMin: Number(xMin),
+    yMin: Number(yMin),
+    xMax: Number(xMax),
+    yMax: Number(yMax)
+  }))
+}
+
+/** Each page rendered by pdftoppm in grey at `dpi`: its size and a darkness test for a rectangle (in points). */
+export function pdfPageImages(
+  pdf: Uint8Array,
+  dpi: number
+): { width: number; height: number; inked: (x: number, y: number, w: number, h: number) => boolean }[] {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'inlay-pages-'))
+  try {
+    const file = path.join(folder, 'doc.pdf')
+    writeFileSync(file, pdf)
+    run('pdftoppm', ['-gray', '-r', String(dpi), file, path.join(folder, 'page')])
+    return readdirSync(folder)
+      .filter((name) => name.endsWith('.pgm'))
+      .sort((a, b) => Number(/(\d+)\.pgm$/.exec(a)![1]) - Number(/(\d+)\.pgm$/.exec(b)![1]))
+      .map((name) => {
+        const data = readFileSync(path.join(folder, name))
+        // Binary PGM: "P5\n<width> <height>\n<max>\n" then one byte per pixel.
+        const header = /^P5\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(data.subarray(0, 64).toString('latin1'))!
+        const [width, height] = [Number(header[1]), Number(header[2])]
+        const pixels = data.subarray(header[0].length)
+        const scale = dpi / 72
+        return {
+          width: width / scale,
+          height: height / scale,
+          inked(x, y, w, h) {
+            for (let row = Math.floor(y * scale); row < Math.min(height, (y + h) * scale); row++) {
+              for (let column = Math.floor(x * scale); column < Math.min(width, (x + w) * scale); column++) {
+                if (pixels[row * width + column]! < 128) return true
+              }
+            }
+            return false
+          }
+        }
+      })
+  } finally {
+    rmSync(folder, { recursive: true, force: true })
+  }
 }
 
 export function pdfInfo(pdf: Uint8Array): Record<string, string> {
