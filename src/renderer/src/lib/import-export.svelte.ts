@@ -1,10 +1,15 @@
 // Export (the dialog, for the open document or the library's selection) and import (a file the writer picks).
-import type { ExportFormat, ImportedDocument, InlayApi } from '../../../shared/contract'
+import type { ExportFormat, ExportLayout, ImportedDocument, InlayApi } from '../../../shared/contract'
 import { MAX_IMPORT_BYTES } from '../../../shared/limits'
 import type { Draft } from './draft.svelte'
 import { base64ToBytes, downloadFile, fileToBase64, formatMegabytes } from './files'
 import type { Generation } from './generation.svelte'
 import type { Notices } from './notices.svelte'
+
+/** The formats whose pages have a layout (manuscript or book). */
+export function hasLayout(format: ExportFormat): boolean {
+  return format === 'pdf' || format === 'docx'
+}
 
 export class ImportExport {
   /** The export dialog, open for these documents. */
@@ -13,6 +18,8 @@ export class ImportExport {
   importing = $state(false)
   /** The format last exported, for one document and for several: the dialog starts there. */
   lastFormat = $state<{ single: ExportFormat; several: ExportFormat }>({ single: 'md', several: 'epub' })
+  /** The page layout last chosen for PDF or DOCX. */
+  lastLayout = $state<ExportLayout>('manuscript')
   private importInput: HTMLInputElement | null = null
 
   /** `opened` shows a document the service just imported. */
@@ -42,8 +49,11 @@ export class ImportExport {
     if (!this.exporting) this.exportDialog = null
   }
 
-  /** Exports the dialog's documents: the open one's latest text is saved first; then a download, or a file saved. */
-  async exportAs(format: ExportFormat): Promise<void> {
+  /**
+   * Exports the dialog's documents: the open one's latest text is saved first; then a download, or a file saved.
+   * `layout` shapes PDF and DOCX pages (the other formats have none); what the export warns about is shown.
+   */
+  async exportAs(format: ExportFormat, layout: ExportLayout = this.lastLayout): Promise<void> {
     const target = this.exportDialog
     if (!target || this.exporting) return
     const doc = this.draft.current
@@ -53,17 +63,21 @@ export class ImportExport {
       if (!(await this.draft.saveNow())) return
     }
     this.lastFormat = { ...this.lastFormat, [target.ids.length > 1 ? 'several' : 'single']: format }
+    const paged = hasLayout(format)
+    if (paged) this.lastLayout = layout
     this.exporting = true
     await this.notices.attempt(
       'Could not export',
       async () => {
-        const outcome = await this.api.documents(target.ids, format)
+        const outcome = await this.api.documents(target.ids, format, paged ? layout : undefined)
         if (outcome.kind === 'download') {
           downloadFile(outcome.fileName, outcome.mimeType, base64ToBytes(outcome.base64))
           this.notices.notify(`Exported “${outcome.fileName}”.`)
         } else if (outcome.kind === 'saved') {
           this.notices.notify(`Saved to ${outcome.path}`)
         }
+        if (outcome.kind !== 'cancelled')
+          for (const warning of outcome.warnings ?? []) this.notices.notify(warning, 'warning')
       },
       { serviceSaysWhy: true }
     )

@@ -59,7 +59,7 @@ describe('exportAs', () => {
     })
     io.openExport()
     await io.exportAs('pdf')
-    expect(api.documents).toHaveBeenCalledWith(['d1'], 'pdf')
+    expect(api.documents).toHaveBeenCalledWith(['d1'], 'pdf', 'manuscript')
     expect(said(base.notices)).toEqual(['Saved to /home/ada/Moths.pdf'])
     expect(io.lastFormat).toEqual({ single: 'pdf', several: 'epub' })
     expect(io.exportDialog).toBeNull()
@@ -73,6 +73,23 @@ describe('exportAs', () => {
     expect(base.api.saveDraft).not.toHaveBeenCalled()
     expect(io.lastFormat).toEqual({ single: 'md', several: 'docx' })
     expect(base.notices.toasts).toEqual([])
+  })
+
+  it('sends the layout for PDF and DOCX only, remembers it, and shows what the export warns about', async () => {
+    base.api.saveDraft.mockResolvedValue(null)
+    api.documents.mockResolvedValue({ kind: 'saved', path: '/b.pdf', warnings: ['2 characters have no font'] })
+    io.openExport()
+    await io.exportAs('pdf', 'book')
+    expect(api.documents).toHaveBeenLastCalledWith(['d1'], 'pdf', 'book')
+    expect(io.lastLayout).toBe('book')
+    expect(base.notices.toasts.map((toast) => [toast.message, toast.kind])).toEqual([
+      ['Saved to /b.pdf', 'info'],
+      ['2 characters have no font', 'warning']
+    ])
+    io.openExport()
+    await io.exportAs('epub', 'manuscript')
+    expect(api.documents).toHaveBeenLastCalledWith(['d1'], 'epub', undefined)
+    expect(io.lastLayout).toBe('book')
   })
 
   it('exports nothing when the latest draft could not be saved', async () => {
