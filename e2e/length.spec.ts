@@ -86,6 +86,25 @@ test.describe('with a length head', () => {
     await expect.poll(() => editorText(page)).toBe(text)
     expect(errors).toEqual([])
   })
+
+  test('Settings → Length threshold: a higher one ends a gap sooner; blank is the model’s own', async ({ page }) => {
+    const errors = collectErrors(page)
+    await setSettings(page, { 'Length threshold': '50' })
+    const text = 'Once upon a lived by the river.'
+    await draftWithGap(page, 'Threshold', text, 'Once upon a'.length)
+    await page.keyboard.press('ControlOrMeta+Enter')
+    const bar = page.getByRole('region', { name: 'Generation' })
+    await expect(bar.getByRole('button', { name: /Accept all/ })).toBeVisible({ timeout: 20_000 })
+    // The model expects fewer than 50 tokens still missing as soon as the gap holds its first one.
+    await expect(bar.getByTestId('run-insertions')).toHaveText('1 insertion')
+    await expect(bar.getByTestId('end-reason')).toHaveText(['ended by the model'])
+    await bar.getByRole('button', { name: /Reject all/ }).click()
+    await setSettings(page, { 'Length threshold': '' })
+    await page.getByRole('button', { name: 'Settings' }).click()
+    await expect(page.getByLabel('Length threshold', { exact: true })).toHaveAttribute('placeholder', 'default')
+    await page.getByRole('button', { name: 'Close settings' }).click()
+    expect(errors).toEqual([])
+  })
 })
 
 test('a model without a length head says it cannot estimate a gap', async ({ page }) => {
