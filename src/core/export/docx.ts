@@ -16,6 +16,8 @@ import {
   PageNumber,
   Paragraph,
   SectionType,
+  Tab,
+  TabStopType,
   TextRun,
   type IParagraphStyleOptions,
   type ISectionOptions
@@ -174,13 +176,13 @@ type PageOptions = NonNullable<NonNullable<ISectionOptions['properties']>['page'
 function titleSection(book: Book, layout: PageLayout, page: PageOptions): ISectionOptions {
   const children: Paragraph[] = []
   if (layout.kind === 'manuscript') {
-    // Author and word count at the top, single-spaced; title and byline a third of the way down.
+    // Author at the top left, word count at the top right of the same line; title and byline a third of the way down.
+    const width = twips(layout.width - layout.inner - layout.outer)
     children.push(
-      new Paragraph({ style: TITLE_PAGE_STYLE_ID, children: textRuns(book.author) }),
       new Paragraph({
         style: TITLE_PAGE_STYLE_ID,
-        children: textRuns(wordCountLine(book)),
-        alignment: AlignmentType.RIGHT,
+        tabStops: [{ type: TabStopType.RIGHT, position: width }],
+        children: textRuns(`${book.author}\t${wordCountLine(book)}`),
         spacing: { after: twips(layout.height * 0.3) }
       }),
       new Paragraph({ heading: HeadingLevel.TITLE, children: textRuns(book.title) })
@@ -275,12 +277,15 @@ function textRuns(text: string): TextRun[] {
   return runToTextRuns({ text, italic: false, bold: false })
 }
 
-/** A soft line break inside a run becomes Word's line break (w:br), not a new paragraph. */
+/** A soft line break inside a run becomes Word's line break (w:br), not a new paragraph; a tab, Word's tab. */
 function runToTextRuns(run: Run): TextRun[] {
-  return run.text
-    .split('\n')
-    .map(
-      (line, index) =>
-        new TextRun({ text: line, italics: run.italic, bold: run.bold, break: index > 0 ? 1 : undefined })
-    )
+  return run.text.split('\n').map(
+    (line, index) =>
+      new TextRun({
+        children: line.split('\t').flatMap((part, at) => (at > 0 ? [new Tab(), part] : [part])),
+        italics: run.italic,
+        bold: run.bold,
+        break: index > 0 ? 1 : undefined
+      })
+  )
 }

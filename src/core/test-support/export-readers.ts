@@ -210,6 +210,23 @@ export function firstZipEntry(zip: Uint8Array): {
   return { name, stored: method === 0, extraLength, content: decoder.decode(zip.subarray(start, start + size)) }
 }
 
+// ---- DOCX (LibreOffice) ----
+
+/** LibreOffice's PDF of a DOCX (headless soffice), for poppler to read: how LibreOffice lays the document out. */
+export function libreOfficePdf(docx: Uint8Array): Uint8Array {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'inlay-soffice-'))
+  try {
+    const file = path.join(folder, 'doc.docx')
+    writeFileSync(file, docx)
+    // A profile of its own, so that a running LibreOffice or a first-start dialog cannot get in the way.
+    const profile = `-env:UserInstallation=file://${path.join(folder, 'profile')}`
+    run('soffice', [profile, '--headless', '--convert-to', 'pdf', '--outdir', folder, file])
+    return readFileSync(path.join(folder, 'doc.pdf'))
+  } finally {
+    rmSync(folder, { recursive: true, force: true })
+  }
+}
+
 // ---- EPUB (epubcheck) ----
 
 /**
