@@ -10,6 +10,7 @@ import { exportDocuments, type ExportLayout } from './index'
 import {
   isMissing,
   missingTools,
+  pdfBookmarks,
   pdfFontTable,
   pdfInfo,
   pdfPageImages,
@@ -33,7 +34,7 @@ function fontconfigHas(char: string): boolean {
   return spawnSync('fc-list', [charset, 'file'], { encoding: 'utf8' }).stdout.trim() !== ''
 }
 
-const noPoppler = missingTools(['pdftotext', 'pdffonts', 'pdfinfo', 'pdftoppm'], 'poppler-utils')
+const noPoppler = missingTools(['pdftotext', 'pdffonts', 'pdfinfo', 'pdftoppm', 'pdftohtml'], 'poppler-utils')
 const noPdfFont = isMissing(findPdfFonts() === undefined, 'a serif TrueType family for PDF', 'fonts-liberation')
 const noFontconfig = missingTools(['fc-list', 'fc-match'], 'fontconfig')
 const noScriptFonts =
@@ -173,6 +174,28 @@ describe.skipIf(noPoppler || noPdfFont)('PDF layouts', () => {
       pdfText(pdf, page).trim().startsWith('Two')
     )
     expect(opening).toBeGreaterThan(3)
+  })
+
+  it('bookmarks chapters and their sections, at the pages they start on', async () => {
+    const pdf = await pdfOf('# One\n\nText.\n\n## Sub\n\nMore.\n\n# Two\n\nEnd.', 'book')
+    expect(pdfBookmarks(pdf)).toEqual([
+      { title: 'One', page: 3, children: [{ title: 'Sub', page: 3, children: [] }] },
+      { title: 'Two', page: 4, children: [] }
+    ])
+    const book = (
+      await exportDocuments(
+        [
+          { title: 'A', body: 'x' },
+          { title: 'B', body: '# B1\n\ny' }
+        ],
+        'pdf',
+        { author: '', title: 'T' }
+      )
+    ).bytes
+    expect(pdfBookmarks(book)).toEqual([
+      { title: 'A', page: 2, children: [] },
+      { title: 'B', page: 3, children: [{ title: 'B1', page: 3, children: [] }] }
+    ])
   })
 
   it('renders every page, with ink in the header only where there is one', async () => {

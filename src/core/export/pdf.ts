@@ -211,6 +211,8 @@ class PageWriter {
   private empty = true
   /** The next paragraph is the first of a chapter or scene: not indented in the book layout. */
   private opening = true
+  /** The bookmark of the last level 1 heading, under which level 2 ones go. */
+  private outlineParent: PDFKit.PDFOutline | undefined
 
   constructor(
     private readonly pdf: Pdf,
@@ -308,8 +310,15 @@ class PageWriter {
     // Keep a heading with two lines of what follows rather than alone at the foot of a page.
     if (this.y + leading * lines.length + this.layout.leading * 2 > this.bottom) this.newPage('text')
     if (!this.empty) this.y += this.layout.leading / 2
+    this.bookmark(runsText(runs), level)
     this.y = this.drawLines(lines, this.y, leading, size) + this.layout.leading / 2
     this.opening = true
+  }
+
+  /** Level 1 and 2 headings are the PDF's bookmarks, the second level under the first, pointing at this page. */
+  private bookmark(title: string, level: number): void {
+    if (level === 1) this.outlineParent = this.pdf.outline.addItem(title)
+    else if (level === 2) (this.outlineParent ?? this.pdf.outline).addItem(title)
   }
 
   private style(align: ParagraphStyle['align']): ParagraphStyle {

@@ -126,6 +126,39 @@ export function pdfPageImages(
   }
 }
 
+export interface PdfBookmark {
+  title: string
+  page: number
+  children: PdfBookmark[]
+}
+
+/** The PDF's bookmarks (its outline) as `pdftohtml -xml` reads them: titles, target pages and nesting. */
+export function pdfBookmarks(pdf: Uint8Array): PdfBookmark[] {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'inlay-outline-'))
+  try {
+    const file = path.join(folder, 'doc.pdf')
+    writeFileSync(file, pdf)
+    const xml = run('pdftohtml', ['-xml', '-i', '-q', '-stdout', file, path.join(folder, 'out')])
+    const root: PdfBookmark[] = []
+    // The list items go into; a nested <outline> holds the children of the item before it.
+    let current: PdfBookmark[] | undefined
+    const outer: PdfBookmark[][] = []
+    for (const [token, page, title] of xml.matchAll(/<outline>|<\/outline>|<item page="(\d+)">([^<]*)<\/item>/g)) {
+      if (token === '<outline>') {
+        if (current !== undefined) outer.push(current)
+        current = current === undefined ? root : (current.at(-1)?.children ?? current)
+      } else if (token === '</outline>') {
+        current = outer.pop()
+      } else {
+        current?.push({ title: decodeXml(title!), page: Number(page), children: [] })
+      }
+    }
+    return root
+  } finally {
+    rmSync(folder, { recursive: true, force: true })
+  }
+}
+
 export function pdfInfo(pdf: Uint8Array): Record<string, string> {
   const info: Record<string, string> = {}
   for (const line of run('pdfinfo', ['-enc', 'UTF-8', '-'], pdf).split('\n')) {
