@@ -120,7 +120,8 @@ describe.skipIf(noPoppler || noPdfFont)('PDF characters without a font', () => {
       fontSource: { kind: 'folders', dirs: [] }
     })
     expect(warnings).toEqual([
-      '2 characters have no font on this computer and are drawn as empty boxes in the PDF: 吾 輩 (U+543E, ' +
+      '2 characters are in no font on this computer that a PDF can embed (colour emoji fonts cannot be) and are ' +
+        'drawn as empty boxes: 吾 輩 (U+543E, ' +
         'U+8F29). Installing fonts for these scripts adds them (on Debian or Ubuntu: apt-get install ' +
         'fonts-noto-core fonts-noto-cjk fonts-symbola).'
     ])

@@ -85,8 +85,9 @@ export async function writePdf(book: Book, options: PdfOptions): Promise<PdfResu
     const shown = missing.slice(0, 20).map((codePoint) => String.fromCodePoint(codePoint))
     const codes = missing.slice(0, 20).map((codePoint) => `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`)
     warnings.push(
-      `${missing.length} character${missing.length === 1 ? ' has' : 's have'} no font on this computer and ` +
-        `${missing.length === 1 ? 'is' : 'are'} drawn as empty boxes in the PDF: ${shown.join(' ')} ` +
+      `${missing.length} character${missing.length === 1 ? ' is' : 's are'} in no font on this computer that a PDF ` +
+        `can embed (colour emoji fonts cannot be) and ${missing.length === 1 ? 'is' : 'are'} drawn as empty boxes: ` +
+        `${shown.join(' ')} ` +
         `(${codes.join(', ')}${missing.length > 20 ? ', …' : ''}). ${MORE_FONTS_ADVICE}`
     )
   }
