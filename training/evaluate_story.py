@@ -553,6 +553,15 @@ def cmd_stop(args, models, passages):
                 cut=summarize([dict(x=x) for x in cut], "x"), auc=auc, share_at_or_above=thresholds)
 
 
+def fills_delta_nll(evaluator, passages, fills):
+    """ΔNLL_gt (%) of each passage completed with its fill against the original, under the evaluator, summarized."""
+    n = len(passages)
+    scores = ar_nll(evaluator, [p["prefix"] + p["original"] + p["suffix"] for p in passages]
+                    + [p["prefix"] + f + p["suffix"] for p, f in zip(passages, fills)])
+    d = [100.0 * (f[0] / f[1] - o[0] / o[1]) / (o[0] / o[1]) for o, f in zip(scores[:n], scores[n:])]
+    return summarize([dict(x=x) for x in d], "x")
+
+
 def cmd_length(args, models, passages):
     """Length head vs the stop head: (a) predicted vs removed length, (b) stop AUC, (c) unbounded fills and their
     invented words, (d) ΔNLL_gt of unbounded and of true-length fills when --evaluator is given; for --ilm and for
@@ -580,12 +589,7 @@ def cmd_length(args, models, passages):
                                                       args.temperature, args.seed, args.length_threshold,
                                                       args.stop_threshold, budget)
             if ev:
-                bodies = [p["prefix"] + p["original"] + p["suffix"] for p in fill_ps]
-                bodies += [p["prefix"] + row["fill"] + p["suffix"] for p, row in zip(fill_ps, rows)]
-                scores = ar_nll(ev[0], bodies)
-                n = len(fill_ps)
-                d = [100.0 * (f[0] / f[1] - o[0] / o[1]) / (o[0] / o[1]) for o, f in zip(scores[:n], scores[n:])]
-                summary["delta_nll_pct"] = summarize([dict(x=x) for x in d], "x")
+                summary["delta_nll_pct"] = fills_delta_nll(ev[0], fill_ps, [row["fill"] for row in rows])
             summary["examples"] = [dict(index=p["index"], original=tt.decode(p["original"]), fill=tt.decode(row["fill"]),
                                         stop_reason=row["stop_reason"]) for p, row in zip(fill_ps[:5], rows[:5])]
             fills[name] = summary
@@ -613,12 +617,7 @@ def cmd_decode(args, models, passages):
                                                       args.stop_threshold)
             summary["repetition"] = repetition_stats([r["fill"] for r in rows])
             if ev:
-                bodies = [p["prefix"] + p["original"] + p["suffix"] for p in fill_ps]
-                bodies += [p["prefix"] + row["fill"] + p["suffix"] for p, row in zip(fill_ps, rows)]
-                scores = ar_nll(ev[0], bodies)
-                n = len(fill_ps)
-                d = [100.0 * (f[0] / f[1] - o[0] / o[1]) / (o[0] / o[1]) for o, f in zip(scores[:n], scores[n:])]
-                summary["delta_nll_pct"] = summarize([dict(x=x) for x in d], "x")
+                summary["delta_nll_pct"] = fills_delta_nll(ev[0], fill_ps, [row["fill"] for row in rows])
             out["settings"].append(dict(top_p=top_p, temperature=temperature, **summary))
     return out
 
