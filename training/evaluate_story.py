@@ -838,7 +838,9 @@ def md_length(sec):
               "missing tokens there) against the tokens removed — a clause (the removed sentence's longest piece between "
               "commas), the sentence, or it and the next one or two sentences; (b) AUC between whole passages and passages "
               "missing the sentence, scored by the expected missing length over every gap (Σλ, lower = complete) where "
-              "the model has a length head, else by the stop head's P(complete); (c) unbounded one-sentence fills of the "
+              "the model has a length head, else by the stop head's P(complete), and as the app decides it: only the "
+              "sentence's gap may insert (a model with a gap marker is told so) and Σλ is over that gap's slots, "
+              "holding the whole sentence (complete), its first half or nothing; (c) unbounded one-sentence fills of the "
               f"first {r['fill_passages']} passages (top-p {r['decode']['top_p']}, temperature {r['decode']['temperature']}; "
               f"the decoder stops when Σλ over the gap < {r['length_threshold']}, or without a length head when "
               f"P(complete) ≥ {r['stop_threshold']}; no cap but the window); (d) ΔNLL_gt of those fills and of fills given "
@@ -859,8 +861,18 @@ def md_length(sec):
             return (f"median \|log2\| {e['median_abs_log2']:.2f}, within 2× {100 * e['within_2x']:.0f}%, ρ {rho} "
                     f"(n {e['n']}, true median {e['true_median']:.0f}, predicted {e['predicted_median']:.1f})")
         row(f"(a) predicted length, {label}", "within 2× ≥ 70% (sentence)" if kind == "sentence" else "", pred)
-    row("(b) stop AUC (the decoder's decision)", "≥ 0.9", lambda m: f"{m['stop']['auc']:.3f}")
+    row("(b) stop AUC, every gap open (Σλ over all; else the stop head)", "≥ 0.9", lambda m: f"{m['stop']['auc']:.3f}")
     row("(b) stop head AUC", "", lambda m: f"{m['stop']['stop_head_auc']:.3f}")
+
+    def marked(m, key):
+        s = m["stop"]
+        if "marked_auc" not in s:
+            return "no length head"
+        e = s["marked_missing"]
+        return (f"{s[key]:.3f} (median Σλ over the gap: whole {e['whole']:.2f}, half {e['half']:.2f}, "
+                f"empty {e['cut']:.2f})")
+    row("(b) stop AUC, the sentence's gap marked: whole sentence vs empty", "", lambda m: marked(m, "marked_auc"))
+    row("(b) the same, whole sentence vs its first half", "", lambda m: marked(m, "marked_half_auc"))
     for name, label in (("unbounded", "unbounded"), ("true_length", "true length as budget")):
         def fills(m, name=name):
             f = m["fills"][name]

@@ -1,11 +1,11 @@
 """Does the ILM know how long a gap is? Measurements behind `evaluate_story.py length` (issue: the length head).
 
 On held-out passages (evaluate_story.choose_passages: runs of whole sentences, one interior sentence removable):
-  predict   the length head's lambda at a gap vs the number of tokens removed there, for a removed clause, one
-            sentence and two to three sentences: median |log2(predicted / true)|, share within 2x, Spearman rho.
-  stop      whole passage vs the passage missing its sentence: AUC of the stop decision. With a length head the
-            score is the expected missing length over every gap (sum of lambda, lower = complete); without one,
-            the stop head's P(complete).
+  predict   the length head's lambda at a gap (the only gap open, as in the app) vs the number of tokens removed
+            there, for a removed clause, one sentence and two to three sentences: median |log2(predicted / true)|,
+            share within 2x, Spearman rho.
+  stop      whole passage vs the passage missing its sentence: AUC of the stop decision, with every gap open and
+            with only the sentence's gap open (measure_stop).
   fills     unbounded one-sentence fills by the reference decoder (predictor.generate; only the gap allowed, no cap
             but the model's window): tokens written vs removed, why each stopped, and the share of invented
             words (words of the fill that occur nowhere in the training corpus).
@@ -19,7 +19,7 @@ import torch
 
 from corpus import SOURCES, read_documents, split_documents
 from objective import frame, pad, to_device
-from predictor import generate
+from predictor import allowed_rows, generate
 
 WORD = re.compile(r"[A-Za-z]+")
 
@@ -59,14 +59,20 @@ def removal_cases(p, tt):
 
 
 @torch.no_grad()
-def forward_all(model, bodies, batch_size=16):
-    """(lengths [n, L] or None, P(complete) [n]) for bodies framed as [CLS] [BOS] body (rows = sequence index)."""
+def forward_all(model, bodies, gaps=None, batch_size=16):
+    """(lengths [n, L] or None, P(complete) [n]) for bodies framed as [CLS] [BOS] body: lengths[k][g] is lambda
+    at gap g of body k (g = 0 the BOS row, g = j + 1 right after body token j). gaps: per body, the gaps that may
+    insert (a model with a gap marker is told them; None: every gap, the paper's setting)."""
     device = next(model.parameters()).device
     lengths, complete = [], []
     for k in range(0, len(bodies), batch_size):
         chunk = bodies[k:k + batch_size]
-        batch = to_device(pad([frame([], [int(t) for t in b])[0] for b in chunk]), device)
-        _, stop, lam = model(batch["input_ids"], batch["positions"], batch["attention_mask"])
+        batch = pad([frame([], [int(t) for t in b])[0] for b in chunk])
+        flags = [[True] * (len(b) + 1) if gaps is None else [g in gaps[k + i] for g in range(len(b) + 1)]
+                 for i, b in enumerate(chunk)]
+        batch["allowed"] = allowed_rows(batch["input_ids"].shape, [(1, f) for f in flags])
+        batch = to_device(batch, device)
+        _, stop, lam = model(batch["input_ids"], batch["positions"], batch["attention_mask"], allowed=batch["allowed"])
         complete += torch.softmax(stop.float(), -1)[:, 0].cpu().tolist()
         if lam is not None:
             lam = lam.float().cpu()
@@ -104,7 +110,8 @@ def auc(low_is_positive, positives, negatives):
 def measure_predictions(model, passages, tt):
     """predict: per removal kind, the length head's lambda at the gap vs the true removed count."""
     cases = [(kind, pre, rem, suf) for p in passages for kind, pre, rem, suf in removal_cases(p, tt)]
-    lengths, _ = forward_all(model, [pre + suf for _, pre, _, suf in cases])
+    # the writer's case: the gap is marked, nothing else may insert
+    lengths, _ = forward_all(model, [pre + suf for _, pre, _, suf in cases], [{len(pre)} for _, pre, _, suf in cases])
     if lengths is None:
         return None
     out = {}
@@ -121,7 +128,12 @@ def measure_predictions(model, passages, tt):
 
 
 def measure_stop(model, passages):
-    """stop: AUC of "this passage is complete" between whole passages and the same passages missing a sentence."""
+    """stop: AUC of "this passage is complete" between whole passages and the same passages missing a sentence.
+    Unmarked (the paper's setting, every gap open): with a length head the score is the expected missing length
+    over every gap (sum of lambda), else the stop head's P(complete). Marked (the app's decision, a length head
+    only): the gap is the sentence's place, open while it is empty (cut), holding its first half (half), or
+    holding the whole sentence (whole, where a fill should stop); the score is the sum of lambda over the gap's
+    slots, as the decoder's stopping rule reads it."""
     whole = [p["prefix"] + p["original"] + p["suffix"] for p in passages]
     cut = [p["prefix"] + p["suffix"] for p in passages]
     lw, cw = forward_all(model, whole)
@@ -133,7 +145,16 @@ def measure_stop(model, passages):
         at_gap = [float(lam[len(p["prefix"])]) for lam, p in zip(lc, passages)]
         out.update(length_auc=auc(True, sw, sc), expected_missing=dict(whole=float(np.median(sw)), cut=float(np.median(sc)),
                                                                        cut_at_gap=float(np.median(at_gap))))
-    out["auc"] = out.get("length_auc", out["stop_head_auc"])  # the decision the decoder uses
+        half = [p["prefix"] + p["original"][:len(p["original"]) // 2] + p["suffix"] for p in passages]
+        marked = {}
+        for name, bodies, inside in (("whole", whole, lambda p: len(p["original"])), ("half", half, lambda p: len(p["original"]) // 2),
+                                     ("cut", cut, lambda p: 0)):
+            gaps = [set(range(len(p["prefix"]), len(p["prefix"]) + inside(p) + 1)) for p in passages]
+            lam, _ = forward_all(model, bodies, gaps)
+            marked[name] = [float(x[sorted(g)].sum()) for x, g in zip(lam, gaps)]
+        out.update(marked_auc=auc(True, marked["whole"], marked["cut"]), marked_half_auc=auc(True, marked["whole"], marked["half"]),
+                   marked_missing={k: float(np.median(v)) for k, v in marked.items()})
+    out["auc"] = out.get("length_auc", out["stop_head_auc"])  # the paper's decision, comparable across models
     return out
 
 

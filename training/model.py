@@ -4,6 +4,8 @@ One network, two uses:
   - ILM (causal=False): bidirectional. Row i of token_logits scores "insert token v right after token i";
     with length_head, row i also gives lambda_i >= 0, the expected number of tokens missing in the gap right
     after token i; the stop head reads the CLS state (index 0 = "text complete").
+    With gap_marker, the rows that may insert (a writer's gaps; every body row in the paper's setting) carry a
+    learned vector, so "how much is missing here" is asked of a place known to be a gap.
   - AR (causal=True): the same blocks with a causal mask; row i scores the next token.
 Positions are an explicit integer input fed to rotary attention, so a caller can renumber the sequence
 (the ILM numbers the KEPT tokens contiguously) without the tensor index leaking anything.
@@ -29,6 +31,7 @@ class ModelConfig:
     causal: bool = False
     tie_embeddings: bool = True  # vocabulary head shares the input embedding matrix
     length_head: bool = False  # per-row expected missing length (models trained before it have none)
+    gap_marker: bool = False  # a learned vector added to the rows that may insert: the model knows where the gaps are
 
 
 def rotary(positions, head_dim, base):
@@ -103,6 +106,8 @@ class Transformer(nn.Module):
         self.stop_head = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, 2))
         if cfg.length_head:
             self.length_head = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, 1))
+        if cfg.gap_marker:  # zero at first, so a model trained without it starts out unchanged
+            self.gap_embed = nn.Parameter(torch.zeros(cfg.d_model))
         self.apply(self._init)
         for name, p in self.named_parameters():  # GPT-2: shrink residual projections with depth
             if name.endswith("attn.proj.weight") or name.endswith("mlp.2.weight"):
@@ -118,24 +123,41 @@ class Transformer(nn.Module):
     def n_params(self):
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, input_ids, positions, attention_mask, rows=None):
+    def forward(self, input_ids, positions, attention_mask, rows=None, allowed=None):
         """input_ids, positions, attention_mask: int [B, L] (mask 1 = real token).
         Returns token_logits [B, L, V], stop_logits [B, 2] (from row 0, the CLS state) and lengths [B, L]
         (softplus of the length head: expected tokens missing right after each row; None without the head).
         With rows (int [B, R], indices into L) token_logits and lengths are only those rows' [B, R, ...]: an app
-        asks only for the gaps it may insert at, which saves most of the vocabulary head."""
+        asks only for the gaps it may insert at, which saves most of the vocabulary head.
+        With gap_marker, allowed (bool [B, L]) are the rows that may insert; without it, the asked rows (the ONNX
+        graph's case: the engine asks exactly a fill's gap slots, padded with row 0) or else every row. Row 0,
+        [CLS], is never a gap."""
         L = input_ids.shape[1]
         mask = attention_mask.bool()[:, None, None, :]  # keys
         if self.cfg.causal:
             mask = mask & torch.ones(L, L, dtype=torch.bool, device=input_ids.device).tril()
         cos, sin = rotary(positions, self.cfg.d_model // self.cfg.n_head, self.cfg.rope_base)
         x = self.drop(self.embed(input_ids))
+        if self.cfg.gap_marker:
+            x = x + self.gap_rows(attention_mask, rows, allowed)[..., None] * self.gap_embed
         for block in self.blocks:
             x, _ = block(x, cos, sin, mask)
         x = self.ln_f(x)
         picked = x if rows is None else torch.gather(x, 1, rows[:, :, None].expand(-1, -1, x.shape[-1]))
         lengths = F.softplus(self.length_head(picked).squeeze(-1)) if self.cfg.length_head else None
         return self.head(picked), self.stop_head(x[:, 0]), lengths
+
+    @staticmethod
+    def gap_rows(attention_mask, rows, allowed):
+        """float [B, L]: 1 at the rows that may insert (see forward), 0 elsewhere and at row 0."""
+        if allowed is not None:
+            marked = allowed.to(torch.float32)
+        elif rows is not None:
+            marked = torch.zeros(attention_mask.shape, device=rows.device).scatter(1, rows, torch.ones(rows.shape, device=rows.device))
+        else:
+            marked = attention_mask.to(torch.float32)
+        not_cls = (torch.arange(attention_mask.shape[1], device=attention_mask.device) > 0).to(torch.float32)
+        return marked * attention_mask.to(torch.float32) * not_cls
 
     def decode(self, input_ids, positions, attention_mask, past):
         """AR incremental step with a key/value cache (causal models only).

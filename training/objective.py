@@ -33,17 +33,21 @@ MAX_SPANS, MAX_SENTENCES = 3, 3
 # Share of spans dropped whole: an empty gap between intact text is where every fill starts (and what the estimate
 # a writer sees reads), but a uniform share alone makes it 1 in span-length of the spans.
 SPAN_WHOLE = 0.25
+# Share of spans that drop nothing: a finished gap, marked but complete, is where every fill should stop.
+SPAN_NONE = 0.2
 
 
-def span_drop_mask(n_body, rng, sentence_starts=()):
+def span_drop(n_body, rng, sentence_starts=()):
     """Drops shaped like the gaps a writer marks: 1..MAX_SPANS contiguous spans of the body, each either
     1..MAX_SENTENCES whole sentences (half of the spans, where the window has a sentence start) or an unaligned
-    span of log-uniform length in SPAN_LENGTHS; each span is dropped whole (SPAN_WHOLE of them) or a uniformly
-    random share of its tokens (at least one), the sparse skeleton a growing gap has. sentence_starts: sorted body indices where
-    a sentence begins. Returns a bool mask over the body."""
+    span of log-uniform length in SPAN_LENGTHS; each span is dropped whole (SPAN_WHOLE of them), not at all
+    (SPAN_NONE) or a uniformly random share of its tokens (at least one), the sparse skeleton a growing gap has.
+    sentence_starts: sorted body indices where a sentence begins. Returns (bool mask over the body, the spans as
+    [start, end) body indices): the spans are the gaps, whatever was dropped inside them."""
     dropped = np.zeros(n_body, dtype=bool)
+    spans = []
     if n_body == 0:
-        return dropped
+        return dropped, [(0, 0)]  # the empty body's one gap
     starts = np.asarray(sentence_starts, dtype=np.int64)
     for _ in range(int(rng.integers(1, MAX_SPANS + 1))):
         if len(starts) and rng.random() < 0.5:
@@ -55,23 +59,35 @@ def span_drop_mask(n_body, rng, sentence_starts=()):
             length = min(n_body, int(round(np.exp(rng.uniform(np.log(lo), np.log(hi))))))
             a = int(rng.integers(0, n_body - length + 1))
             b = a + length
-        k = b - a if rng.random() < SPAN_WHOLE else int(rng.integers(1, b - a + 1))
-        dropped[a + rng.choice(b - a, size=k, replace=False)] = True
-    return dropped
+        u = rng.random()
+        k = b - a if u < SPAN_WHOLE else 0 if u < SPAN_WHOLE + SPAN_NONE else int(rng.integers(1, b - a + 1))
+        if k:
+            dropped[a + rng.choice(b - a, size=k, replace=False)] = True
+        spans.append((a, b))
+    return dropped, spans
 
 
-def ilm_item(prompt, body, dropped):
+def ilm_item(prompt, body, dropped, spans=None):
     """One training example from a drop mask over the body: a dict with the kept sequence `ids`, `bos` (row of
     BOS), `n` (tokens dropped), and sparse targets: dropped body token j goes to the row of the nearest kept
     token left of it (the BOS row if none) with weight 1/n. Summing duplicates gives c_i(v)/n; counting
-    them per row gives c_i, the length head's target."""
+    them per row gives c_i, the length head's target. spans ([start, end) body indices, covering every dropped
+    token): the gaps as a writer marks them; `allowed_rows` are then their slots, the row before each span's first
+    token and the rows of its kept tokens (None: every row from BOS on, the paper's setting)."""
     body = np.asarray(body, dtype=np.int64)
     n = int(dropped.sum())
     ids, bos = frame(prompt, body[~dropped].tolist())
     # The k-th kept body token (k = 1, 2, ...) sits at row bos + k, so dropped token j belongs to row
     # bos + (number of kept tokens before j); for a dropped j that count is cumsum(kept)[j].
-    rows = bos + np.cumsum(~dropped)[dropped]
-    return dict(ids=ids, bos=bos, n=n, rows=rows, toks=body[dropped], w=np.full(n, 1.0 / max(n, 1)))
+    kept_before = np.concatenate([[0], np.cumsum(~dropped)])
+    rows = bos + kept_before[:-1][dropped]
+    allowed_rows = None
+    if spans is not None:
+        allowed_rows = np.unique(np.concatenate([np.arange(bos + kept_before[a], bos + kept_before[b] + 1)
+                                                 for a, b in spans])).astype(np.int64)
+        assert np.isin(rows, allowed_rows).all(), "a dropped token outside every span"
+    return dict(ids=ids, bos=bos, n=n, rows=rows, toks=body[dropped], w=np.full(n, 1.0 / max(n, 1)),
+                allowed_rows=allowed_rows)
 
 
 DROP_KINDS = ("scatter", "span", "complete")
@@ -151,7 +167,8 @@ def to_device(batch, device):
 class ILMCollator:
     """examples -> list of micro-batches (dicts of tensors). Each example gets its own random drop, of a kind
     drawn from `drops` ({kind: weight}; default: the paper's scatter only): "scatter" (ilm_drop), "span"
-    (span_drop_mask; sentence_end, a bool per vocabulary id, aligns half the spans to sentences) or "complete"
+    (span_drop; sentence_end, a bool per vocabulary id, aligns half the spans to sentences; only the spans' slots are
+    allowed) or "complete"
     (nothing dropped: n ~ U{0..L} alone makes those ~1/L of the examples, too rare for the stop decision)."""
 
     def __init__(self, micro_tokens=1024, sort=True, device=None, drops=None, sentence_end=None):
@@ -163,7 +180,7 @@ class ILMCollator:
         if kind == "scatter":
             return ilm_drop(prompt, body, rng)
         if kind == "span":
-            return ilm_item(prompt, body, span_drop_mask(len(body), rng, sentence_starts(body, self.sentence_end)))
+            return ilm_item(prompt, body, *span_drop(len(body), rng, sentence_starts(body, self.sentence_end)))
         return ilm_item(prompt, body, np.zeros(len(body), dtype=bool))
 
     def __call__(self, examples, rng):
@@ -183,6 +200,10 @@ class ILMCollator:
         out = pad([it["ids"] for it in items])
         bos = torch.tensor([it["bos"] for it in items])[:, None]
         out["allowed"] = (torch.arange(out["input_ids"].shape[1])[None, :] >= bos) & out["attention_mask"].bool()
+        for b, it in enumerate(items):  # span drops: only the spans' slots, as the app allows only a gap's slots
+            if it.get("allowed_rows") is not None:
+                out["allowed"][b] = False
+                out["allowed"][b, torch.as_tensor(it["allowed_rows"])] = True
         cat = lambda key, dtype: torch.as_tensor(np.concatenate([it[key] for it in items]), dtype=dtype)
         out["tgt_b"] = torch.cat([torch.full((len(it["rows"]),), b, dtype=torch.long) for b, it in enumerate(items)])
         out["tgt_row"], out["tgt_tok"], out["tgt_w"] = cat("rows", torch.long), cat("toks", torch.long), cat("w", torch.float32)
@@ -211,7 +232,7 @@ class RowLogSumExp(torch.autograd.Function):
 def ilm_loss(token_logits, stop_logits, lengths, batch):
     """Per-example ILM losses (token, stop, length), each [B].
 
-    For one example with n dropped tokens and allowed rows A (BOS row and body rows):
+    For one example with n dropped tokens and allowed rows A (BOS row and body rows; for span drops the spans' slots):
         token = - sum_{i in A} sum_v (c_i(v) / n) * log softmax_{(i,v) in A x V}(logits)[i, v]
     where c_i(v) counts dropped tokens equal to v lying between kept token i and the next kept one: ONE
     softmax over all (gap, token) pairs of the example, not one per row. token = 0 when n = 0, and it is

@@ -35,7 +35,9 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
         if not live:
             break
         batch = pad([frame(s["prompt"], s["body"])[0] for s in live])
-        token_logits, stop_logits, lengths = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")))
+        batch["allowed"] = allowed_rows(batch["input_ids"].shape, [(1 + len(s["prompt"]), s["allowed"]) for s in live])
+        token_logits, stop_logits, lengths = model(*(batch[k].to(device) for k in ("input_ids", "positions", "attention_mask")),
+                                                   allowed=batch["allowed"].to(device))
         stop_p = stop_logits.float().softmax(-1)[:, 0].cpu()
         use_length = lengths is not None and length_threshold is not None
         lengths = lengths.float().cpu() if use_length else None
@@ -76,6 +78,14 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
                 s["steps"].append((len(s["steps"]), bos + g, tok, p))
     return [dict(body=s["body"], ids=frame(s["prompt"], s["body"])[0], steps=s["steps"],
                  stop_reason=s["stop_reason"], stop_prob=s["stop_prob"], remaining=s["remaining"]) for s in states]
+
+
+def allowed_rows(shape, gaps):
+    """bool [B, L]: the rows that may insert, from each sequence's (row of BOS, one flag per gap)."""
+    out = torch.zeros(shape, dtype=torch.bool)
+    for b, (bos, flags) in enumerate(gaps):
+        out[b, bos:bos + len(flags)] = torch.tensor(flags, dtype=torch.bool)
+    return out
 
 
 def choose(scores, gap, sample, top_p, generator):

@@ -37,14 +37,16 @@ def tensor(t):
     return {"dims": list(t.shape), "dtype": "int64" if t.dtype == torch.long else "float32", "data": t.flatten().tolist()}
 
 
-def tiny(causal, length_head=False):
+def tiny(causal, length_head=False, gap_marker=False):
     torch.manual_seed(3)
     cfg = ModelConfig(vocab_size=97, n_layer=2, n_head=2, d_model=32, d_ff=64, max_len=64, causal=causal,
-                      length_head=length_head)
+                      length_head=length_head, gap_marker=gap_marker)
     model = Transformer(cfg).eval()
     with torch.no_grad():  # trained-looking magnitudes rather than the near-zero initial logits
         for p in model.parameters():
             p.mul_(5.0)
+        if gap_marker:  # it starts at zero, which would test nothing
+            model.gap_embed.normal_(0.0, 1.0)
     return model
 
 
@@ -60,10 +62,11 @@ def random_inputs(rng):
     return ids, pos.contiguous(), mask
 
 
-@pytest.mark.parametrize("causal, length_head", [(False, False), (True, False), (False, True)])
-def test_onnx_matches_pytorch(tmp_path, causal, length_head):
+@pytest.mark.parametrize("causal, length_head, gap_marker", [(False, False, False), (True, False, False),
+                                                            (False, True, False), (False, True, True)])
+def test_onnx_matches_pytorch(tmp_path, causal, length_head, gap_marker):
     require_onnxruntime_node()
-    model = tiny(causal, length_head)
+    model = tiny(causal, length_head, gap_marker)
     meta = export_dir(model, str(tmp_path), TOKENIZER)
     assert meta["kind"] == ("ar" if causal else "ilm") and meta["vocab_size"] == 97
     assert meta["format_version"] == (3 if length_head else 2)
@@ -80,8 +83,8 @@ def test_onnx_matches_pytorch(tmp_path, causal, length_head):
             inputs["rows"] = tensor(rows)
         with torch.no_grad():
             tok, stop, lengths = model(ids, pos, mask, rows)
-            if rows is not None:  # the same as picking those rows from the full output
-                full = model(ids, pos, mask)[0]
+            if rows is not None:  # the same as picking those rows from the full output (the asked rows marked)
+                full = model(ids, pos, mask, allowed=Transformer.gap_rows(mask, rows, None) > 0)[0]
                 assert torch.allclose(tok, torch.stack([full[b, rows[b]] for b in range(len(rows))]), atol=1e-5)
         cases.append({"token_logits": tok, "stop_logits": stop, **({"lengths": lengths} if length_head else {})})
         runs.append({"model": str(tmp_path / "model.onnx"), "inputs": inputs})

@@ -34,6 +34,29 @@ def test_length_head_is_nonnegative_per_row_and_follows_rows():
     assert torch.allclose(tok_r, torch.gather(tok, 1, rows[:, :, None].expand(-1, -1, 50)), atol=1e-6)
 
 
+def test_gap_marker_marks_the_allowed_or_asked_rows_and_never_cls():
+    m = tiny(length_head=True, gap_marker=True)
+    ids, pos, mask = inputs()
+    with torch.no_grad():
+        plain = tiny(length_head=True)
+        plain.load_state_dict({k: v for k, v in m.state_dict().items() if k != "gap_embed"})
+        # zero at first: a model trained without the marker starts out unchanged
+        assert all(torch.allclose(a, b) for a, b in zip(m(ids, pos, mask)[:2], plain(ids, pos, mask)[:2]))
+        m.gap_embed.normal_(0.0, 1.0)
+        rows = torch.tensor([[4, 5, 0], [2, 2, 0], [0, 0, 0]])  # padded with row 0, as the engine does
+        allowed = torch.zeros(3, 11, dtype=torch.bool)
+        allowed[0, [4, 5]] = allowed[1, 2] = True
+        full = m(ids, pos, mask, allowed=allowed)
+        asked = m(ids, pos, mask, rows)
+        assert torch.allclose(asked[0], torch.gather(full[0], 1, rows[:, :, None].expand(-1, -1, 50)), atol=1e-5)
+        assert torch.allclose(asked[2], torch.gather(full[2], 1, rows), atol=1e-5)
+        # row 0 is never a gap: marking it changes nothing; marking a body row changes the outputs
+        with_cls = allowed.clone()
+        with_cls[:, 0] = True
+        assert torch.allclose(m(ids, pos, mask, allowed=with_cls)[0], full[0], atol=1e-6)
+        assert not torch.allclose(m(ids, pos, mask)[0], full[0], atol=1e-3)  # default: every row marked
+
+
 def test_position_shift_invariance():
     for causal in (False, True):
         m = tiny(causal)

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 import pytest
 
 from objective import (BOS, CLS, PAD, ARCollator, ILMCollator, RowLogSumExp, ar_loss, group, ilm_drop, ilm_item,
-                       ilm_loss, parse_drops, sentence_starts, span_drop_mask)
+                       ilm_loss, parse_drops, sentence_starts, span_drop)
 
 
 class FixedDrop:
@@ -93,11 +93,13 @@ def drops_of(collate, examples, rng):
 def test_drop_mixture_draws_each_kind_at_its_weight():
     examples = [([], list(range(5, 45)))] * 3000
     items = drops_of(ILMCollator(drops=parse_drops("scatter:0.5,span:0.25,complete:0.25")), examples, np.random.default_rng(0))
-    complete = np.mean([it["n"] == 0 for it in items])
+    complete = np.mean([it["n"] == 0 and it["allowed_rows"] is None for it in items])
     assert abs(complete - (0.25 + 0.5 / 41)) < 0.03  # on purpose, plus U{0..40} drawing 0
-    # span drops leave a contiguous kept prefix or suffix far more often than scatter does
+    assert abs(np.mean([it["allowed_rows"] is not None for it in items]) - 0.25) < 0.03  # span drops mark their gaps
     assert all(it["n"] == 0 for it in drops_of(ILMCollator(drops={"complete": 1.0}), examples[:50], np.random.default_rng(1)))
-    assert all(it["n"] >= 1 for it in drops_of(ILMCollator(drops={"span": 1.0}), examples[:50], np.random.default_rng(1)))
+    spans = drops_of(ILMCollator(drops={"span": 1.0}), examples[:400], np.random.default_rng(1))
+    # nothing dropped in any span (each drops nothing with SPAN_NONE = 0.2): about 8% of span drops
+    assert 0.03 < np.mean([it["n"] == 0 for it in spans]) < 0.15
 
 
 def test_scatter_alone_is_the_papers_random_stream():
@@ -137,14 +139,17 @@ def test_span_drop_hand_case_sentence_aligned():
     # at 4 + [0, 3].
     rng = Scripted(("integers", (1, 4), 1), ("random", (), 0.1), ("integers", (0, 3), 1), ("integers", (1, 4), 1),
                    ("random", (), 0.9), ("integers", (1, 5), 2), ("choice", (4, 2), [0, 3]))
-    mask = span_drop_mask(12, rng, [0, 4, 8])
-    assert np.flatnonzero(mask).tolist() == [4, 7] and not rng.script
+    mask, spans = span_drop(12, rng, [0, 4, 8])
+    assert np.flatnonzero(mask).tolist() == [4, 7] and spans == [(4, 8)] and not rng.script
     body = list(range(20, 32))
-    it = ilm_item([], body, mask)
+    it = ilm_item([], body, mask, spans)
     # kept: 20 21 22 23 | 25 26 | 28 ...; 24 goes after 23 (row 1 + 4 = 5), 27 after 26 (row 7)
     assert it["ids"] == [CLS, BOS, 20, 21, 22, 23, 25, 26, 28, 29, 30, 31]
     assert targets(it) == {(5, 24): 0.5, (7, 27): 0.5}
-    assert ILMCollator().batch([it])["gap_count"][0].tolist() == [0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0]
+    batch = ILMCollator().batch([it])
+    assert batch["gap_count"][0].tolist() == [0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0]
+    # the span's slots: after 23 (row 5, before the span), after 25 and after 26 (rows 6, 7, the kept tokens in it)
+    assert np.flatnonzero(batch["allowed"][0].numpy()).tolist() == [5, 6, 7]
 
 
 def test_span_drop_hand_case_unaligned_span():
@@ -155,8 +160,23 @@ def test_span_drop_hand_case_unaligned_span():
                    ("random", (), 0.1), ("choice", (8, 8), list(range(8))),
                    ("random", (), 0.7), ("uniform", (lo, hi), np.log(2)), ("integers", (0, 19), 0),
                    ("random", (), 0.9), ("integers", (1, 3), 1), ("choice", (2, 1), [1]))
-    mask = span_drop_mask(20, rng, [0, 10])
-    assert np.flatnonzero(mask).tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9] and not rng.script
+    mask, spans = span_drop(20, rng, [0, 10])
+    assert np.flatnonzero(mask).tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9] and spans == [(2, 10), (0, 2)] and not rng.script
+    # kept: 0 | 10 11 ...: span (2, 10) is the empty gap after body token 0 (row 2); span (0, 2) the BOS row and row 2
+    it = ilm_item([], list(range(30, 50)), mask, spans)
+    assert it["allowed_rows"].tolist() == [1, 2] and targets(it) == {(2, 30 + j): 1 / 9 for j in range(1, 10)}
+
+
+def test_span_drop_hand_case_nothing_dropped():
+    # One unaligned span of 3 at 5 that drops nothing (0.25 <= random 0.3 < 0.25 + 0.2): a finished gap, still marked.
+    lo, hi = round(np.log(2), 6), round(np.log(10), 6)
+    rng = Scripted(("integers", (1, 4), 1), ("uniform", (lo, hi), np.log(3)), ("integers", (0, 8), 5), ("random", (), 0.3))
+    mask, spans = span_drop(10, rng)
+    assert not mask.any() and spans == [(5, 8)] and not rng.script
+    it = ilm_item([], list(range(30, 40)), mask, spans)
+    # slots after body tokens 4, 5, 6 and 7: rows 6..9, nothing missing in any
+    assert it["n"] == 0 and it["allowed_rows"].tolist() == [6, 7, 8, 9]
+    assert ILMCollator().batch([it])["stop_label"].tolist() == [0]
 
 
 def test_span_drops_are_local_and_keep_a_random_share():
@@ -164,8 +184,11 @@ def test_span_drops_are_local_and_keep_a_random_share():
     starts = list(range(0, 250, 12))
     shares = []
     for _ in range(400):
-        d = np.flatnonzero(span_drop_mask(250, rng, starts))
-        assert len(d) >= 1
+        mask, spans = span_drop(250, rng, starts)
+        d = np.flatnonzero(mask)
+        assert all(any(a <= j < b for a, b in spans) for j in d)
+        if len(d) == 0:
+            continue
         # at most 3 spans of at most 128 tokens cover every dropped token (greedy cover from the left)
         spans, i = 0, 0
         while i < len(d):
@@ -211,7 +234,7 @@ def test_loss_matches_dense_bruteforce():
     for trial in range(20):
         ex = [(rng.integers(5, V, size=rng.integers(0, 3)).tolist(), rng.integers(5, V, size=rng.integers(0, 9)).tolist())
               for _ in range(5)]
-        for batch in ILMCollator(micro_tokens=24)(ex, rng):
+        for batch in ILMCollator(micro_tokens=24, drops=parse_drops("scatter:1,span:1,complete:1"))(ex, rng):
             B, L = batch["input_ids"].shape
             logits, stop_logits = torch.randn(B, L, V, dtype=torch.float64), torch.randn(B, 2)
             lam = torch.rand(B, L, dtype=torch.float64) * 3

@@ -109,7 +109,7 @@ def test_parallel_inserts_into_distinct_gaps_per_pass_and_keeps_the_budget():
     model = tiny()
     calls = []
     forward = model.forward
-    model.forward = lambda *a: calls.append(1) or forward(*a)
+    model.forward = lambda *a, **kw: calls.append(1) or forward(*a, **kw)
     out = generate(model, [([], [20, 21, 22, 23], None)], max_steps=7, stop_threshold=1.1, parallel=3)[0]
     # 5 gaps: the first pass fills 3 of them, the second 3 more, the third the one left in the budget
     assert len(out["steps"]) == 7 and out["stop_reason"] == "max_steps" and len(calls) == 4

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checkpoints import initial_weights, load_checkpoint, portable  # noqa: E402
 from model import ModelConfig, Transformer  # noqa: E402
 from objective import (ARCollator, ILMCollator, ar_loss, ilm_drop, ilm_item, ilm_loss, parse_drops,  # noqa: E402
-                       sentence_starts, span_drop_mask)
+                       sentence_starts, span_drop)
 from tasks import TASKS  # noqa: E402
 
 
@@ -66,6 +66,7 @@ def parse_args(argv=None):
     p.add_argument("--stop-weight", type=float, default=1.0)
     p.add_argument("--length-weight", type=float, default=1.0, help="ILM: weight of the length head's loss")
     p.add_argument("--no-length-head", action="store_true", help="ILM without the per-gap length head")
+    p.add_argument("--no-gap-marker", action="store_true", help="ILM: the model is not told which rows may insert")
     p.add_argument("--drops", default="scatter:1",
                    help="ILM: mixture of drop kinds, e.g. scatter:0.3,span:0.6,complete:0.1 (scatter alone = the paper)")
     p.add_argument("--time-budget-min", type=float, default=0, help="total training time incl. resumed runs")
@@ -110,7 +111,7 @@ def eval_drop(prompt, body, i, kind, sentence_end):
     rng = np.random.default_rng([1234, i])
     if kind == "scatter":
         return ilm_drop(prompt, body, rng)
-    return ilm_item(prompt, body, span_drop_mask(len(body), rng, sentence_starts(body, sentence_end)))
+    return ilm_item(prompt, body, *span_drop(len(body), rng, sentence_starts(body, sentence_end)))
 
 
 @torch.no_grad()
@@ -128,7 +129,8 @@ def evaluate(model, sets, args, device, autocast, rank, world, sentence_end=None
                 items = [eval_drop(p, b, i, kind, sentence_end) for i, (p, b) in enumerate(examples) if i % world == rank]
                 for mb in ILMCollator(args.micro_tokens, device=device).collate(items):
                     with autocast:
-                        tok_logits, stop_logits, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                        tok_logits, stop_logits, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"],
+                                                                 allowed=mb.get("allowed"))
                     tok, stop, length = ilm_loss(tok_logits, stop_logits, lengths, mb)
                     parts = [tok.sum().item(), stop.sum().item(), length.sum().item(), 0, 0, len(tok)] if k == 0 else \
                         [0, 0, 0, tok.sum().item(), length.sum().item(), 0]
@@ -217,10 +219,12 @@ def main(argv=None):
         cfg = ModelConfig(**source_config)
         if init:  # weights only: heads the source lacks start fresh
             cfg.length_head = args.objective == "ilm" and not args.no_length_head
+            cfg.gap_marker = args.objective == "ilm" and not args.no_gap_marker
     else:
         cfg = ModelConfig(vocab_size=task.vocab_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model,
                           d_ff=args.d_ff, max_len=args.max_len, dropout=args.dropout, causal=args.objective == "ar",
-                          tie_embeddings=not args.no_tie, length_head=args.objective == "ilm" and not args.no_length_head)
+                          tie_embeddings=not args.no_tie, length_head=args.objective == "ilm" and not args.no_length_head,
+                          gap_marker=args.objective == "ilm" and not args.no_gap_marker)
     assert cfg.causal == (args.objective == "ar"), "checkpoint objective differs from --objective"
     model = Transformer(cfg).to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -242,10 +246,11 @@ def main(argv=None):
     elif init:
         missing, unexpected = model.load_state_dict(init[1], strict=False)
         # A tied head is stored once, as the embedding; a head the source lacks starts fresh; anything else
-        # missing is a mismatch. A source's length head is dropped when this run has none.
-        fresh = {m for m in missing if m.startswith("length_head.")}
+        # missing is a mismatch. A source's length head or gap marker is dropped when this run has none.
+        new_parts = lambda name: name.startswith("length_head.") or name == "gap_embed"  # noqa: E731
+        fresh = {m for m in missing if new_parts(m)}
         assert set(missing) - fresh <= ({"head.weight"} if cfg.tie_embeddings else set()), missing
-        assert all(u.startswith("length_head.") for u in unexpected), unexpected
+        assert all(new_parts(u) for u in unexpected), unexpected
         state["init_fresh"] = sorted(fresh)
         state["init_from"] = init[2]
         log(f"initialised from {init[2]['path']} ({init[2]['tokens']:,} tokens seen there)")
@@ -330,7 +335,8 @@ def main(argv=None):
             sync = contextlib.nullcontext() if not ddp or k == len(micro) - 1 else model.no_sync()
             with sync:  # DDP all-reduces gradients once, on the last micro-batch
                 with autocast:
-                    tok_logits, stop_logits, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"])
+                    tok_logits, stop_logits, lengths = model(mb["input_ids"], mb["positions"], mb["attention_mask"],
+                                                                 allowed=mb.get("allowed"))
                     if args.objective == "ilm":
                         tok, stop, length = ilm_loss(tok_logits, stop_logits, lengths, mb)
                         loss = (tok.sum() + args.stop_weight * stop.sum() + args.length_weight * length.sum()) / denom

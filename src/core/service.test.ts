@@ -196,8 +196,8 @@ describe('the length head through the service', () => {
   it('estimates each gap from one forward pass; an old model says it cannot', async () => {
     const estimates = (await lengthService.dispatch('generation:estimate', { content })) as GapEstimates
     expect(rounded(estimates)).toEqual([
-      ['a', 2.554],
-      ['b', 1.72]
+      ['a', 3.486],
+      ['b', 1.62]
     ])
     const old = (await service.dispatch('generation:estimate', { content })) as GapEstimates
     expect(old).toEqual({ available: false, message: expect.stringMatching(/has no length head/) })
@@ -219,7 +219,7 @@ describe('the length head through the service', () => {
     expect(done?.type).toBe('done')
     if (done?.type !== 'done') return
     expect(done.alternatives[0]!.gaps.map((g) => [g.id, g.text, g.endReason])).toEqual([
-      ['a', ' a a time time', 'model'],
+      ['a', ' a a a a time a time a time', 'model'],
       ['b', ' by', 'model']
     ])
     expect(done.alternatives[0]!.stopReason).toBe('stop')
@@ -231,7 +231,7 @@ describe('the length head through the service', () => {
     expect(events.map((e) => e.type)).toEqual(['started', 'window', 'done'])
     const done = events.at(-1)
     if (done?.type !== 'done') throw new Error('expected done')
-    expect(done.marks.map((m) => [m.offset, +m.tokens.toFixed(3)])).toEqual([[36, 1.022]])
+    expect(done.marks.map((m) => [m.offset, +m.tokens.toFixed(3)])).toEqual([[36, 1.156]])
     expect(done).toMatchObject({ done: 1, total: 1, aborted: false })
 
     const doc = (await lengthService.dispatch('documents:create', { content })) as StoredDocument
