@@ -17,15 +17,17 @@ afterAll(async () => {
   await old.dispose()
 })
 
-/** The model, counting its forward passes and the batch of each. */
-function counting(): { model: ForwardModel; batches: number[] } {
+/** The model, counting its forward passes, the batch of each and the rows asked of its first sequence. */
+function counting(): { model: ForwardModel; batches: number[]; asked: number[][] } {
   const batches: number[] = []
+  const asked: number[][] = []
   return {
     batches,
+    asked,
     model: {
       tokenizer: model.tokenizer,
       card: model.card,
-      forward: (s, r) => (batches.push(s.length), model.forward(s, r))
+      forward: (s, r) => (batches.push(s.length), asked.push([...r[0]!]), model.forward(s, r))
     }
   }
 }
@@ -90,6 +92,9 @@ describe('findMissing', () => {
     const { progress, map } = await scan(text, {}, probe.model)
     expect(progress.map((p) => `${p.done}/${p.total}`)).toEqual(['1/5', '2/5', '3/5', '4/5', '5/5'])
     expect(probe.batches).toEqual([1, 1, 1, 1, 1])
+    // every slot of each window is open (asked), the question with every place open; only the middle is reported
+    const slots = Array.from({ length: model.card.maxLength - 1 }, (_, i) => i + 1)
+    for (const rows of probe.asked) expect(rows).toEqual(slots)
     expect(map.marks).toEqual(progress.flatMap((p) => p.marks))
     // In text order, each once, inside the text (the tiny model, which memorised the sentence once, finds
     // much missing in twelve copies of it)

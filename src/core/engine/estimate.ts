@@ -79,7 +79,11 @@ export async function* findMissing(
     if (options.signal?.aborted) return { type: 'done', marks, done: k, total: windows.length, aborted: true }
     const window = { from: scan.from, to: scan.to, active: new Set<number>() }
     const rows = Array.from({ length: scan.last - scan.first }, (_, i) => scan.first + i - scan.from + 2)
-    const [scores] = await forwardWindows(model, [{ layout, window, rows }])
+    // Every slot of the window is asked, not only the scanned ones: a model with a gap marker reads the asked rows
+    // as the places that may insert, and "where is something missing" is the question with every place open (the
+    // paper's setting); an open stretch inside fixed text would read as a gap a writer marked.
+    const everySlot = Array.from({ length: scan.to - scan.from + 1 }, (_, i) => i + 1)
+    const [scores] = await forwardWindows(model, [{ layout, window, rows: everySlot }])
     const found = rows.flatMap((row) => {
       const slot = slotToken(window, row)
       const offset = slot < 0 ? 0 : ends[slot]!
