@@ -16,7 +16,7 @@ export {
 } from './book'
 export { ExportError, type ExportErrorReason } from './errors'
 export { checkOutputPath, writeExportFile } from './files'
-export { findPdfFonts, type PdfFontFiles } from './fonts'
+export type { PdfFontFiles } from './fonts'
 export { EXPORT_LAYOUTS, isExportLayout, type ExportLayout } from './layouts'
 export { IMPORT_EXTENSIONS, importDocument, importFile, type ImportedDocument } from './import'
 

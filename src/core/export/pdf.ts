@@ -1,18 +1,18 @@
 // PDF with pdfkit, typeset by typeset.ts in one of two layouts (layouts.ts): a standard manuscript (title page with
 // the author and word count, double-spaced 12 pt serif, ragged right, first-line indents, centred scene breaks, a
 // "Surname / Title / page" header) or a book (trade page, mirrored margins, justified and hyphenated text, chapters
-// opening on new pages, running heads and folios). The body family is embedded with every fallback font the text
-// needs; characters that no font on this computer has are listed in the warnings.
+// opening on new pages, running heads and folios). The body family (the system's serif, else the shipped DejaVu Serif)
+// is embedded with every fallback font the text needs; characters that no font has are listed in the warnings.
 import fs from 'node:fs'
 import PDFDocument from 'pdfkit'
 import { bodyHeadingLevel, type Book } from './book'
 import { ExportError } from './errors'
 import {
   findFallbackFonts,
-  findPdfFonts,
   fontCoverage,
   MISSING_FONT_ADVICE,
   MORE_FONTS_ADVICE,
+  pdfBodyFonts,
   type FontSource,
   type PdfFontFiles
 } from './fonts'
@@ -41,7 +41,7 @@ const plain = (text: string): Run[] => [{ text, italic: false, bold: false }]
 type PageKind = 'title' | 'blank' | 'opening' | 'text'
 
 export async function writePdf(book: Book, options: PdfOptions): Promise<PdfResult> {
-  const files = options.fontFiles ?? findPdfFonts()
+  const files = options.fontFiles ?? pdfBodyFonts(options.fontSource)
   if (!files) throw new ExportError('font-missing', MISSING_FONT_ADVICE)
   const layout = pageLayout(options.layout, book.language)
   const data = loadFonts(files)
@@ -99,10 +99,7 @@ function loadFonts(files: PdfFontFiles): Record<Face, Buffer> {
     try {
       return fs.readFileSync(file)
     } catch (error) {
-      throw new ExportError(
-        'font-missing',
-        `Cannot read the font ${file}: ${(error as Error).message}. ${MISSING_FONT_ADVICE}`
-      )
+      throw new ExportError('font-missing', `Cannot read the font ${file}: ${(error as Error).message}.`)
     }
   }
   return {

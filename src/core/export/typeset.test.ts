@@ -57,17 +57,31 @@ describe('typesetParagraph', () => {
     expect(xs(lines[1]!)).toEqual([37.5, 52.5])
   })
 
-  it('sets a right-to-left paragraph from the right, Latin words in their own order, with the text for readers', () => {
+  it('sets a right-to-left paragraph from the right, Latin words in their own order', () => {
     const lines = typesetParagraph(plain('אבג Moby Dick דה'), 200, style({ indent: 10 }), fonts)
     // Visual order, left to right: דה, then "Moby Dick" as written, then אבג at the right edge, less the indent.
+    // Right-to-left words go to the PDF in logical order (the font lays them out right to left) and without
+    // /ActualText: readers reorder them back themselves.
     expect(lines[0]!.map(({ text, actual }) => [text, actual])).toEqual([
-      ['דה', 'דה'],
+      ['דה', undefined],
       ['Moby', undefined],
       ['Dick', undefined],
-      ['אבג', 'אבג']
+      ['אבג', undefined]
     ])
     expect(lines[0]!.at(-1)!.x + 15).toBe(200 - 10)
     expect(lines[0]![0]!.font).toBe('other')
+  })
+
+  it('carries the text for readers where the glyphs do not read back: shaped scripts, runs reversed here', () => {
+    const [devanagari] = typesetParagraph(plain('नमस्ते'), 200, style(), fonts)
+    expect(devanagari!.map(({ text, actual }) => [text, actual])).toEqual([['नमस्ते', 'नमस्ते']])
+    // Punctuation on its own between right-to-left words is set right to left: reversed (and mirrored) here.
+    const [line] = typesetParagraph(plain('אבג «?!» דה'), 200, style(), fonts)
+    expect(line!.map(({ text, actual }) => [text, actual])).toEqual([
+      ['דה', undefined],
+      ['«!?»', '«?!»'],
+      ['אבג', undefined]
+    ])
   })
 
   it('takes each character from the first font that has it, punctuation staying with the script it follows', () => {

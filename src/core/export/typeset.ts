@@ -1,8 +1,10 @@
 // Sets one paragraph in lines for the PDF: each character in the first font that has it, line breaks where Unicode
 // allows them (UAX #14: spaces, between CJK characters, at the soft hyphens hyphenation inserts), justification, and
 // right-to-left text (Arabic, Hebrew) reordered per line by the Unicode bidirectional algorithm. Pieces whose glyphs
-// do not read back as their text (shaped scripts, reordered or reversed runs) carry it as /ActualText, so that
-// copying from the PDF, and pdftotext, give the text as written.
+// do not read back as their text (shaped left-to-right scripts such as Devanagari, runs we reversed ourselves) carry
+// it as /ActualText, so that copying from the PDF, and pdftotext, give the text as written. Right-to-left letters get
+// none: readers put a right-to-left run's glyphs back in logical order themselves, as for any PDF, and would reverse
+// an /ActualText given in logical order along with them.
 import bidiFactory from 'bidi-js'
 import LineBreaker from 'linebreak'
 import type { PdfFontFiles } from './fonts'
@@ -259,7 +261,9 @@ function placeLine(
     }
     const { font, logical, drawn } = item.segment
     if (drawn !== '') {
-      const readsBack = logical === drawn && !SHAPED.test(logical)
+      // Right-to-left letters read back through the font's map from glyphs to text, reordered by the reader.
+      const readerReorders = item.segment.level % 2 === 1 && RTL_LETTER.test(drawn)
+      const readsBack = logical === drawn && (readerReorders || !SHAPED.test(logical))
       pieces.push({ font, text: drawn, actual: readsBack ? undefined : logical, x })
     }
     x += item.width
