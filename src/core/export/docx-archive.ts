@@ -1,6 +1,7 @@
 // A Word file is a ZIP archive. Before mammoth unpacks and parses one we read its central directory ourselves and
 // unpack every part with a hard limit on the output, so that a small file that unpacks to gigabytes (a "zip bomb"),
-// or to more text than a document may hold, is refused in milliseconds instead of after seconds of parsing.
+// or to more text than a document may hold, is refused in milliseconds instead of after seconds of parsing. A part is
+// XML by what it holds, not by its name: mammoth reads the main document wherever the package's relationships point.
 import { inflateRawSync } from 'node:zlib'
 import { MAX_BODY_BYTES } from '../../shared/documents'
 import { ExportError, formatBytes } from './errors'
@@ -62,6 +63,7 @@ export function checkDocxArchive(bytes: Uint8Array, fileName: string): void {
   }
 
   let text = 0
+  let xml = 0
   for (const entry of entries) {
     const data = entryData(bytes, view, entry)
     if (data === undefined) return refuse('corrupt', `its part “${entry.name}” is cut short or misplaced.`)
@@ -77,7 +79,10 @@ export function checkDocxArchive(bytes: Uint8Array, fileName: string): void {
         `its part “${entry.name}” unpacks to more than the archive says: the file is damaged or built to exhaust memory.`
       )
     }
-    if (isXmlPart(entry.name)) text += characterDataBytes(unpacked, MAX_BODY_BYTES - text + 1)
+    if (!isXmlPart(entry.name) && !looksLikeXml(unpacked)) continue
+    xml += unpacked.byteLength
+    if (xml > MAX_DOCX_XML_BYTES) refuse('too-large', tooMuch(xml, MAX_DOCX_XML_BYTES, 'its text and formatting'))
+    text += characterDataBytes(unpacked, MAX_BODY_BYTES - text + 1)
   }
   if (text > MAX_BODY_BYTES) {
     refuse(
@@ -103,6 +108,13 @@ function unpack(data: Uint8Array, entry: Entry): Uint8Array | 'larger than decla
 
 function isXmlPart(name: string): boolean {
   return /\.(xml|rels)$/i.test(name)
+}
+
+/** Markup after an optional byte order mark and white space: what an XML parser would take. */
+function looksLikeXml(data: Uint8Array): boolean {
+  let start = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0
+  while (start < data.length && data[start]! <= 0x20) start++
+  return data[start] === 0x3c /* < */
 }
 
 /**

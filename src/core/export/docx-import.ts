@@ -1,5 +1,6 @@
 // Word files become the editor's Markdown-ish body through mammoth's HTML. What writers use is kept: headings, italic
-// and bold (direct, or through character styles such as LibreOffice's "Emphasis"), scene breaks, lists (as Markdown
+// and bold (direct, or through character styles such as LibreOffice's "Emphasis" and paragraph styles such as Word's
+// "Quote"), scene breaks, lists (as Markdown
 // lists), footnotes and endnotes (as Markdown notes, `[^1]` in the text and the notes at the end), links (as
 // `[text](address)`), and tables as text. Everything that changes on the way is listed in the warnings.
 import JSZip from 'jszip'
@@ -31,12 +32,12 @@ export async function importDocx(
   try {
     const zip = await JSZip.loadAsync(buffer)
     const part = (name: string): Promise<string> => zip.file(name)?.async('string') ?? Promise.resolve('')
-    const characterStyles = characterStyleMap(await part('word/styles.xml'))
+    const styles = styleMap(await part('word/styles.xml'))
     comments = (await part('word/comments.xml')).match(/<w:comment\b/g)?.length ?? 0
     const result = await mammoth.convertToHtml(
       { buffer },
       {
-        styleMap: [...STYLE_MAP, ...characterStyles],
+        styleMap: [...STYLE_MAP, ...styles],
         // Never follow links to other files: an imported document must not read the user's disk.
         externalFileAccess: false,
         // Images are not imported; an empty element lets us count them without decoding their data.
@@ -61,18 +62,36 @@ export async function importDocx(
   return { title, body: reader.body() }
 }
 
+/** The class mammoth gives text whose italic or bold comes from a style, so that the reader can combine them. */
+const STYLE_CLASS = {
+  character: { italic: 'inlay-character-italic', bold: 'inlay-character-bold' },
+  paragraph: { italic: 'inlay-paragraph-italic', bold: 'inlay-paragraph-bold' }
+} as const
+/** Paragraph styles mammoth already maps (headings, title): their look is the heading's, not emphasis. */
+const MAPPED_PARAGRAPH_STYLE = /^(?:heading(?: [1-6])?|title|subtitle|normal)$/i
+const MAPPED_PARAGRAPH_STYLE_ID = /^(?:Heading[1-6]?|Title|Subtitle|Normal)$/
+
 /**
- * mammoth maps character styles by name only; we read which ones set italic or bold (through `basedOn` too), so that
- * text in LibreOffice's "Emphasis" or Word's "Book Title" keeps its look.
+ * mammoth maps styles by name only and ignores what they look like; we read which character and paragraph styles set
+ * italic or bold (through `basedOn` too), so that text in LibreOffice's "Emphasis", Word's "Book Title" or a
+ * paragraph in Word's "Quote" keeps its look. Their text is marked with STYLE_CLASS spans.
  */
-function characterStyleMap(stylesXml: string): string[] {
-  const styles = new Map<string, { name: string; basedOn?: string; italic?: boolean; bold?: boolean }>()
+function styleMap(stylesXml: string): string[] {
+  interface Style {
+    type: 'character' | 'paragraph'
+    name: string
+    basedOn?: string
+    italic?: boolean
+    bold?: boolean
+  }
+  const styles = new Map<string, Style>()
   for (const [, attributes, inner] of stylesXml.matchAll(/<w:style\b([^>]*)>([\s\S]*?)<\/w:style>/g)) {
-    if (!/w:type="character"/.test(attributes!)) continue
+    const type = /w:type="(character|paragraph)"/.exec(attributes!)?.[1] as Style['type'] | undefined
     const id = /w:styleId="([^"]*)"/.exec(attributes!)?.[1]
-    if (id === undefined) continue
+    if (type === undefined || id === undefined) continue
     const properties = /<w:rPr>([\s\S]*?)<\/w:rPr>/.exec(inner!)?.[1] ?? ''
     styles.set(id, {
+      type,
       name: decodeEntities(/<w:name w:val="([^"]*)"/.exec(inner!)?.[1] ?? id),
       basedOn: /<w:basedOn w:val="([^"]*)"/.exec(inner!)?.[1],
       italic: toggle(properties, 'i'),
@@ -87,11 +106,21 @@ function characterStyleMap(stylesXml: string): string[] {
   }
   const lines: string[] = []
   for (const [id, style] of styles) {
-    const italic = resolve(id, 'italic')
-    const bold = resolve(id, 'bold')
-    // mammoth's style map has no escapes; a name with a quote or backslash cannot be written in it.
-    if ((!italic && !bold) || /['\\]/.test(style.name)) continue
-    lines.push(`r[style-name='${style.name}'] => ${bold && italic ? 'strong > em' : bold ? 'strong' : 'em'}`)
+    if (style.type === 'paragraph' && (MAPPED_PARAGRAPH_STYLE.test(style.name) || MAPPED_PARAGRAPH_STYLE_ID.test(id))) {
+      continue
+    }
+    const classes = (['italic', 'bold'] as const)
+      .filter((property) => resolve(id, property))
+      .map((property) => `.${STYLE_CLASS[style.type][property]}`)
+      .join('')
+    if (classes === '') continue
+    // mammoth's style map takes backslash escapes in its quoted strings.
+    const name = style.name.replace(/[\\']/g, '\\$&')
+    lines.push(
+      style.type === 'character'
+        ? `r[style-name='${name}'] => span${classes}`
+        : `p[style-name='${name}'] => p:fresh > span${classes}`
+    )
   }
   return lines
 }
@@ -127,7 +156,7 @@ const plainRun = (text: string): Run => ({ text, italic: false, bold: false })
 
 /**
  * Reads the HTML mammoth writes (escaped text; p, h1–h6, strong, em, u, s, sup, sub, br, ul/ol/li, table/tr/td, a,
- * img, and the notes as a last <ol> of <li id="footnote-N">) into blocks, list items and notes.
+ * img, STYLE_CLASS spans, and the notes as a last <ol> of <li id="footnote-N">) into blocks, list items and notes.
  */
 class HtmlReader {
   /** The body in order: blocks, and list items (which serializeBlocks cannot write). */
@@ -135,8 +164,12 @@ class HtmlReader {
   private readonly counts = new Map<Simplification, number>()
   private runs: Run[] = []
   private headingLevel = 0
+  /** Open elements that make text italic or bold: direct formatting, and that of styles (STYLE_CLASS spans). */
   private italic = 0
   private bold = 0
+  private readonly styled = { characterItalic: 0, characterBold: 0, paragraphItalic: 0, paragraphBold: 0 }
+  /** What each open <span> set, to undo at its end. */
+  private readonly spans: (keyof HtmlReader['styled'])[][] = []
   private readonly lists: { ordered: boolean; count: number; notes: boolean }[] = []
   private item: ListItem | undefined
   private tableDepth = 0
@@ -178,8 +211,10 @@ class HtmlReader {
 
   private append(text: string): void {
     const last = this.runs[this.runs.length - 1]
-    const italic = this.italic > 0
-    const bold = this.bold > 0
+    // Direct formatting wins; a character style's italic or bold toggles its paragraph style's, as in Word.
+    const { characterItalic, characterBold, paragraphItalic, paragraphBold } = this.styled
+    const italic = this.italic > 0 || characterItalic > 0 !== paragraphItalic > 0
+    const bold = this.bold > 0 || characterBold > 0 !== paragraphBold > 0
     if (last && last.italic === italic && last.bold === bold) last.text += text
     else this.runs.push({ text, italic, bold })
   }
@@ -198,6 +233,8 @@ class HtmlReader {
       if (tag === 'u' && !closing) this.count('underline')
     } else if (tag === 'strong' || tag === 'b') {
       this.bold = Math.max(0, this.bold + delta)
+    } else if (tag === 'span') {
+      this.span(closing, attributes)
     } else if ((tag === 's' || tag === 'sup' || tag === 'sub') && !closing) {
       // A note's number comes as <sup><a href="#footnote-1">: the note is kept, so nothing is lost there.
       if (!/^\s*<a href="#(?:foot|end)note-\d+"/.test(after)) this.count(tag === 's' ? 'strike' : 'script')
@@ -233,6 +270,26 @@ class HtmlReader {
       this.endBlock()
       if (!closing) this.rows[this.rows.length - 1]?.push([])
     }
+  }
+
+  private span(closing: boolean, attributes: string): void {
+    if (closing) {
+      for (const effect of this.spans.pop() ?? []) this.styled[effect]--
+      return
+    }
+    const classes = (/\bclass="([^"]*)"/.exec(attributes)?.[1] ?? '').split(/\s+/)
+    const effects = (
+      [
+        ['characterItalic', STYLE_CLASS.character.italic],
+        ['characterBold', STYLE_CLASS.character.bold],
+        ['paragraphItalic', STYLE_CLASS.paragraph.italic],
+        ['paragraphBold', STYLE_CLASS.paragraph.bold]
+      ] as const
+    )
+      .filter(([, name]) => classes.includes(name))
+      .map(([effect]) => effect)
+    for (const effect of effects) this.styled[effect]++
+    this.spans.push(effects)
   }
 
   private link(closing: boolean, attributes: string): void {

@@ -170,7 +170,9 @@ describe('DOCX', () => {
             { id: 'Emphasis', name: 'Emphasis', run: { italics: true } },
             { id: 'StrongEmphasis', name: 'Strong Emphasis', run: { bold: true } },
             { id: 'Shout', name: 'Shout', basedOn: 'Emphasis', run: { bold: true } },
-            { id: 'Quiet', name: 'Quiet', basedOn: 'Emphasis', run: { italics: false } }
+            { id: 'Quiet', name: 'Quiet', basedOn: 'Emphasis', run: { italics: false } },
+            // mammoth's style map needs the quote escaped.
+            { id: 'WritersItalic', name: "Writer's \\ Italic", run: { italics: true } }
           ]
         },
         sections: [
@@ -186,6 +188,8 @@ describe('DOCX', () => {
                   new TextRun({ text: 'not once', style: 'Shout' }),
                   new TextRun(' — '),
                   new TextRun({ text: 'quietly', style: 'Quiet' }),
+                  new TextRun(', '),
+                  new TextRun({ text: 'in mine', style: 'WritersItalic' }),
                   new TextRun('.')
                 ]
               })
@@ -196,7 +200,49 @@ describe('DOCX', () => {
     )
     expect(await importDocument(bytes, 'styled.docx')).toEqual({
       title: 'styled',
-      body: 'She *never* said **that**, ***not once*** — quietly.',
+      body: 'She *never* said **that**, ***not once*** — quietly, *in mine*.',
+      warnings: []
+    })
+  })
+
+  it('keeps italics and bold given by paragraph styles (Word\'s "Quote"), a character style toggling them', async () => {
+    const bytes = await Packer.toBuffer(
+      new Document({
+        styles: {
+          paragraphStyles: [
+            { id: 'Quote', name: 'Quote', basedOn: 'Normal', run: { italics: true } },
+            { id: 'Letter', name: 'Letter', basedOn: 'Quote' },
+            { id: 'Signature', name: "Writer's Signature", basedOn: 'Normal', run: { bold: true } },
+            // Word's own Heading 4 is italic: a heading keeps its level, not emphasis.
+            { id: 'Heading4', name: 'heading 4', basedOn: 'Normal', run: { italics: true } }
+          ],
+          characterStyles: [{ id: 'Emphasis', name: 'Emphasis', run: { italics: true } }]
+        },
+        sections: [
+          {
+            children: [
+              new Paragraph({
+                style: 'Quote',
+                children: [
+                  new TextRun('She said '),
+                  new TextRun({ text: 'never', style: 'Emphasis' }),
+                  new TextRun(' and '),
+                  new TextRun({ text: 'meant', italics: true }),
+                  new TextRun(' it.')
+                ]
+              }),
+              new Paragraph({ style: 'Letter', text: 'Dear John,' }),
+              new Paragraph({ style: 'Signature', text: 'Yours, A.' }),
+              new Paragraph({ heading: HeadingLevel.HEADING_4, text: 'Four' }),
+              new Paragraph({ text: 'Plain.' })
+            ]
+          }
+        ]
+      })
+    )
+    expect(await importDocument(bytes, 'quote.docx')).toEqual({
+      title: 'quote',
+      body: '*She said* never *and meant it.*\n\n*Dear John,*\n\n**Yours, A.**\n\n#### Four\n\nPlain.',
       warnings: []
     })
   })
@@ -439,6 +485,26 @@ describe('DOCX that unpacks to too much (zip bombs)', () => {
       message:
         'Cannot import “liar.docx”: its part “word/document.xml” unpacks to more than the archive says: the file is ' +
         'damaged or built to exhaust memory.'
+    })
+    expect(ms).toBeLessThan(500)
+  })
+
+  it('counts a part as XML by what it holds, not by its name', async () => {
+    // mammoth reads the main document wherever the package's relationships point, whatever its name.
+    const zip = await JSZip.loadAsync(
+      await withDocumentXml(documentOf(paragraph('All work and no play. '.repeat(1000)).repeat(1400)))
+    )
+    const documentXml = await zip.file('word/document.xml')!.async('uint8array')
+    const relationships = await zip.file('word/_rels/document.xml.rels')!.async('uint8array')
+    const packageRelationships = await zip.file('_rels/.rels')!.async('string')
+    zip.remove('word/document.xml').remove('word/_rels/document.xml.rels')
+    zip.file('word/media/story.bin', documentXml).file('word/_rels/story.bin.rels', relationships)
+    zip.file('_rels/.rels', packageRelationships.replace('word/document.xml', 'word/media/story.bin'))
+    const renamed = await zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' })
+    const { error, ms } = await timed(renamed, 'renamed.docx')
+    expect(error).toMatchObject({
+      reason: 'too-large',
+      message: expect.stringMatching(/^Cannot import “renamed\.docx”: it holds more than 5\.0 MB of text/)
     })
     expect(ms).toBeLessThan(500)
   })
