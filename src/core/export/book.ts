@@ -1,5 +1,6 @@
 // What every exporter writes: a book with a title, an author and one chapter per document, checked once here so the
 // formats agree on what is refused and why.
+import { ExportFormatSchema, type ExportFormat } from '../../shared/contract'
 import { MAX_BODY_BYTES } from '../../shared/documents'
 import { ExportError, formatBytes } from './errors'
 import { cleanText, parseBody, type Block } from './markup'
@@ -12,8 +13,9 @@ export interface ExportableDocument {
   body: string
 }
 
-export const EXPORT_FORMATS = ['md', 'txt', 'docx', 'pdf', 'epub'] as const
-export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+/** The contract's list, so that the app, the CLI and the exporters offer the same formats. */
+export const EXPORT_FORMATS = ExportFormatSchema.options
+export type { ExportFormat }
 
 export function isExportFormat(value: string): value is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(value)
@@ -28,9 +30,9 @@ export interface ExportOptions {
   language?: string
   /** How PDF and DOCX pages look: a standard manuscript (the default) or a book. */
   layout?: ExportLayout
-  /** Font files for PDF export's body text; by default found with findPdfFonts(). */
+  /** Font files for PDF export's body text; by default the system's serif, else the shipped DejaVu Serif. */
   pdfFonts?: PdfFontFiles
-  /** Where PDF export looks for fonts for what the body font lacks; by default fontconfig, else the font folders. */
+  /** Where PDF export looks for the system's fonts (body and fallbacks); by default fontconfig, else the font folders. */
   fontSource?: FontSource
 }
 

@@ -3,11 +3,13 @@
 // indents, "#" for scene breaks, a title page with the author and word count, and "Surname / Title / page" at the top
 // of every other page. A book: a trade page (6 × 9 in, or A5 outside North America), mirrored margins, 11 pt text
 // justified and hyphenated, chapters opening on new pages, running heads and page numbers.
+import { ExportLayoutSchema, type ExportLayout } from '../../shared/contract'
 import { runsText } from './markup'
 import type { Book } from './book'
 
-export const EXPORT_LAYOUTS = ['manuscript', 'book'] as const
-export type ExportLayout = (typeof EXPORT_LAYOUTS)[number]
+/** The contract's list, so that the app, the CLI and the exporters offer the same layouts. */
+export const EXPORT_LAYOUTS = ExportLayoutSchema.options
+export type { ExportLayout }
 
 export function isExportLayout(value: string): value is ExportLayout {
   return (EXPORT_LAYOUTS as readonly string[]).includes(value)
