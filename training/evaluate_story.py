@@ -609,7 +609,8 @@ def cmd_decode(args, models, passages):
     model, _, ck = models["ilm"]
     known = length_eval.training_words(resolve(args.corpus), resolve(args.words_cache))
     fill_ps = passages[:args.fill_passages]
-    out = dict(fill_passages=len(fill_ps), length_threshold=args.length_threshold, settings=[])
+    out = dict(fill_passages=len(fill_ps), length_threshold=args.length_threshold, stop_threshold=args.stop_threshold,
+               settings=[])
     for top_p in args.sweep_top_p:
         for temperature in args.sweep_temperature:
             rows, summary = length_eval.measure_fills(model, fill_ps, tt, known, ck["config"]["max_len"] - 2, "top_p",
@@ -901,7 +902,8 @@ def md_decode(sec):
     r = sec["result"]
     lines = ["## Decoding sweep (the model's defaults)", ""] + section_header(sec)
     lines += [f"Unbounded one-sentence fills of the first {r['fill_passages']} infill passages by the ILM, ended when the "
-              f"gap's expected missing length < {r['length_threshold']} (or the window is full).", "",
+              f"gap's expected missing length < {r['length_threshold']} (a model without a length head: when its stop "
+              f"head's P(complete) ≥ {r['stop_threshold']}) or when the window is full.", "",
               "| top-p | temperature | words written / removed (median) | within 0.5–2× | invented words | "
               "repeated 4-grams | ΔNLL_gt mean | stop reasons |", "|---|---|---|---|---|---|---|---|"]
     for e in r["settings"]:
