@@ -101,7 +101,7 @@ test.describe('with a length head', () => {
     await bar.getByRole('button', { name: /Reject all/ }).click()
     await setSettings(page, { 'Length threshold': '' })
     await page.getByRole('button', { name: 'Settings' }).click()
-    await expect(page.getByLabel('Length threshold', { exact: true })).toHaveAttribute('placeholder', 'default')
+    await expect(page.getByLabel('Length threshold', { exact: true })).toHaveAttribute('placeholder', 'model: 0.5')
     await page.getByRole('button', { name: 'Close settings' }).click()
     expect(errors).toEqual([])
   })

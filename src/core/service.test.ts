@@ -249,3 +249,69 @@ describe('the length head through the service', () => {
     expect(() => lengthService.stream('missing:start', { text, threshold: 0 }, () => {})).toThrow(/threshold/)
   })
 })
+
+describe("a model's own decoding defaults through the service", () => {
+  // Two services over the same weights: the plain tiny model, and a copy whose model.json asks for top-p 0.05.
+  let plain: Service
+  let tuned: Service
+  beforeAll(async () => {
+    const { cp, readFile, writeFile } = await import('node:fs/promises')
+    const folder = join(dir, 'decoding-models', 'tiny-tuned')
+    await cp(resolve('src/core/testdata/tiny-ilm'), folder, { recursive: true })
+    const card = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8')) as Record<string, unknown>
+    card['decoding'] = { top_p: 0.05 }
+    await writeFile(join(folder, 'model.json'), JSON.stringify(card))
+    const at = (name: string, modelDir: string) =>
+      createService({ host: 'web', version: 't', dataDir: join(dir, name), modelDir })
+    plain = at('decoding-plain', resolve('src/core/testdata/tiny-ilm'))
+    tuned = at('decoding-tuned', folder)
+  })
+  afterAll(async () => {
+    await plain.close()
+    await tuned.close()
+  })
+
+  const content = { title: 'Clock', body: 'The old clock struck midnight.', gaps: [{ id: 'g', from: 13, to: 13 }] }
+  // What the app sends when the writer has left temperature and top-p blank.
+  const blank = { stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 8 }
+
+  /** The gap's text for each seed, generated through the service with these params. */
+  async function texts(on: Service, params: object): Promise<string[]> {
+    const doc = (await on.dispatch('documents:create', { content })) as StoredDocument
+    const out: string[] = []
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const events: GenerationEvent[] = []
+      const start = { documentId: doc.id, content, params: { ...params, seed } }
+      await on.stream('generation:start', start, (e) => events.push(e as GenerationEvent)).finished
+      const done = events.at(-1)
+      if (done?.type !== 'done') throw new Error(`no result: ${JSON.stringify(done)}`)
+      out.push(done.alternatives[0]!.gaps[0]!.text)
+    }
+    return out
+  }
+
+  it('says what a run uses for the settings it leaves out', async () => {
+    const ready = (on: Service) => async () => ((await on.dispatch('model:info', {})) as ModelInfo).status
+    await expect.poll(ready(plain)).toBe('ready')
+    await expect.poll(ready(tuned)).toBe('ready')
+    expect(((await plain.dispatch('model:info', {})) as ModelInfo).decoding).toEqual({
+      temperature: 1,
+      topP: 0.9,
+      lengthThreshold: 0.5
+    })
+    expect(((await tuned.dispatch('model:info', {})) as ModelInfo).decoding).toEqual({
+      temperature: 1,
+      topP: 0.05,
+      lengthThreshold: 0.5
+    })
+  })
+
+  it("params without top-p get the model's top_p; a writer's top-p still wins", async () => {
+    const fromCard = await texts(tuned, blank)
+    expect(fromCard).toEqual(await texts(plain, { ...blank, topP: 0.05 }))
+    // Not a coincidence: the engine's own top-p writes something else with the same seeds.
+    const engine = await texts(plain, blank)
+    expect(engine).not.toEqual(fromCard)
+    expect(await texts(tuned, { ...blank, topP: 0.9 })).toEqual(engine)
+  })
+})

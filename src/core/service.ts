@@ -29,7 +29,7 @@ import {
 } from '../shared/contract'
 import type { DocumentContent } from '../shared/documents'
 import { fillLayout, fillSegments, type FillLayout } from '../shared/segments'
-import { estimateGaps, fill, findMissing, IlmModel, NoLengthHeadError } from './engine'
+import { decodingDefaults, estimateGaps, fill, findMissing, IlmModel, NoLengthHeadError } from './engine'
 import { EXPORT_MEDIA_TYPES, ExportError, exportDocuments, importDocument } from './export'
 import { readSettings, updateSettings } from './settings'
 import { Autosaver, DocumentStore, StoreError } from './store'
@@ -155,6 +155,7 @@ export function createService(options: ServiceOptions) {
           provider: model.provider,
           maxLength: model.card.maxLength,
           lengthHead: model.card.lengthHead,
+          decoding: decodingDefaults(model.card),
           parameters: typeof parameters === 'number' ? parameters : null
         }
         return model

@@ -8,7 +8,10 @@ const KEY = 'app'
 export const DEFAULT_SETTINGS: Settings = {
   author: '',
   theme: 'system',
-  generation: { temperature: 0.9, topP: 0.9, stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 200 },
+  // No temperature, topP or lengthThreshold: a run takes the model's own (model.json "decoding", else the
+  // engine's). Settings saved while these defaults held 0.9 keep their values, as the writer's; clearing the
+  // field in Settings hands it back to the model.
+  generation: { stopThreshold: 0.9, alternatives: 1, parallel: 1, maxTokens: 200 },
   lastDocumentId: null,
   model: null
 }

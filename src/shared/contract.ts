@@ -42,10 +42,14 @@ export const DocumentContentSchema = z
   .object({ title, body, gaps: z.array(GapMarkSchema).max(200) })
   .strict() satisfies z.ZodType<DocumentContent>
 
+/**
+ * A run's settings. temperature, topP and lengthThreshold left out: the model's own default (model.json
+ * "decoding"), else the engine's (ModelInfo.decoding says which values those are).
+ */
 export const GenerationParamsSchema = z
   .object({
-    temperature: z.number().min(0).max(2),
-    topP: z.number().gt(0).max(1),
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().gt(0).max(1).optional(),
     topK: z.number().int().min(0).max(1000).optional(),
     stopThreshold: z.number().gt(0).max(1),
     /** Models with a length head: a gap ends once the model expects fewer tokens than this still missing in it. */
@@ -100,6 +104,13 @@ export interface ModelSummary {
   active: boolean
 }
 
+/** The sampling settings a run may leave to the model. */
+export interface DecodingValues {
+  temperature: number
+  topP: number
+  lengthThreshold: number
+}
+
 export interface ModelInfo {
   status: 'loading' | 'ready' | 'error'
   /** 0..1 while loading. */
@@ -113,6 +124,8 @@ export interface ModelInfo {
   maxLength: number | null
   /** Once ready: whether the model has a length head, which the gap estimate and the missing-text map need. */
   lengthHead?: boolean
+  /** Once ready: what a run uses for the settings it leaves out (model.json "decoding", else the engine's). */
+  decoding?: DecodingValues
   error?: string
 }
 

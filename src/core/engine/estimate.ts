@@ -4,8 +4,9 @@
 import type { GapEstimate, MissingEvent, MissingMark } from '../../shared/contract'
 import { validateSegments, type Segment } from './document'
 import { Draft, encodeParts } from './draft'
+import { decodingDefaults } from './fill'
 import { forwardWindows, type ForwardModel } from './forward'
-import { DEFAULT_LENGTH_THRESHOLD, expectedRemaining } from './stopping'
+import { expectedRemaining } from './stopping'
 import { chooseWindow, rowsClaimedBy, scanWindows, slotToken, type Window } from './window'
 
 export class NoLengthHeadError extends Error {
@@ -69,7 +70,7 @@ export async function* findMissing(
   options: MissingOptions = {}
 ): AsyncGenerator<MissingProgress, MissingMap> {
   needLengthHead(model)
-  const threshold = options.threshold ?? model.card.decoding.lengthThreshold ?? DEFAULT_LENGTH_THRESHOLD
+  const threshold = options.threshold ?? decodingDefaults(model.card).lengthThreshold
   // The text as a draft with no gaps; a scan window is a plain window of it.
   const layout = new Draft(encodeParts(model.tokenizer, text ? [{ kind: 'text', text }] : [])).layout()
   const ends = model.tokenizer.charOffsets(layout.tokens)

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseTemplate, type Segment } from './document'
 import { drain } from '../test-support/drain'
-import { fill, type FillOptions, type InsertionEvent } from './fill'
+import { decodingDefaults, fill, type FillOptions, type InsertionEvent } from './fill'
 import type { ForwardModel } from './forward'
 import { TINY, TINY_LENGTH } from '../test-support/models'
 import { IlmModel } from './model'
@@ -396,6 +396,16 @@ describe('a length-head model ends each gap on its own (tiny-ilm-length)', () =>
     }
     expect(await gapText({}, carded)).toBe(' in the')
     expect(await gapText({ lengthThreshold: 0.5 }, carded)).toBe(' in the the')
+  })
+
+  it('what a caller leaves out: the model card’s decoding defaults, each on its own, else the engine’s', () => {
+    expect(decodingDefaults({ decoding: {} })).toEqual({ temperature: 1, topP: 0.9, lengthThreshold: 0.5 })
+    expect(decodingDefaults({ decoding: { topP: 0.7 } })).toEqual({ temperature: 1, topP: 0.7, lengthThreshold: 0.5 })
+    expect(decodingDefaults({ decoding: { temperature: 0.8, topP: 0.5, lengthThreshold: 2 } })).toEqual({
+      temperature: 0.8,
+      topP: 0.5,
+      lengthThreshold: 2
+    })
   })
 
   it('a model without a length head gives no estimate and ends gaps with its stop head', async () => {

@@ -6,7 +6,7 @@
 //   1. required words, one forward pass each, at the slot of their gap that scores the word highest;
 //   2. growth: a forward pass over each alternative's window, the stopping criteria, one growth step.
 import { MAX_PARALLEL } from '../../shared/limits'
-import type { FilledAlternative, GapEndReason, InsertionEventData } from '../../shared/contract'
+import type { DecodingValues, FilledAlternative, GapEndReason, InsertionEventData } from '../../shared/contract'
 import { buildConstraints, gapCapacities, placeRequired, type GapConstraints } from './constraints'
 import { DocumentError, validateSegments, type Segment } from './document'
 import { Draft, encodeParts, type Claim, type Item, type Part } from './draft'
@@ -23,7 +23,16 @@ import {
 } from './stopping'
 import { chooseWindow, claimsAt, rowsClaimedBy, slotToken, windowRows, type Window } from './window'
 
-/** Sampling options left out come from the model card's decoding defaults, then the engine's own. */
+/** What a run uses for the options its caller leaves out: the model card's decoding defaults, else the engine's. */
+export function decodingDefaults(card: Pick<ForwardModel['card'], 'decoding'>): DecodingValues {
+  return {
+    temperature: card.decoding.temperature ?? 1,
+    topP: card.decoding.topP ?? 0.9,
+    lengthThreshold: card.decoding.lengthThreshold ?? DEFAULT_LENGTH_THRESHOLD
+  }
+}
+
+/** Sampling options left out come from the model card's decoding defaults, then the engine's own (decodingDefaults). */
 export interface FillOptions extends Partial<SamplingOptions> {
   seed?: number
   /** Models without a length head: the window's gaps end once softmax(stop)[complete] reaches this. */
@@ -92,15 +101,16 @@ export async function* fill(
 ): AsyncGenerator<InsertionEvent, FillResult> {
   const { tokenizer, card } = model
   const gaps = validateSegments(segments)
+  const defaults = decodingDefaults(card)
   const sampling: SamplingOptions = {
-    temperature: options.temperature ?? card.decoding.temperature ?? 1,
-    topP: options.topP ?? card.decoding.topP ?? 0.9,
+    temperature: options.temperature ?? defaults.temperature,
+    topP: options.topP ?? defaults.topP,
     topK: options.topK ?? 0,
     gapChoice: options.gapChoice ?? 'top'
   }
   const criteria: StoppingCriteria = {
     stopThreshold: options.stopThreshold ?? 0.9,
-    lengthThreshold: options.lengthThreshold ?? card.decoding.lengthThreshold ?? DEFAULT_LENGTH_THRESHOLD,
+    lengthThreshold: options.lengthThreshold ?? defaults.lengthThreshold,
     maxTokens: options.maxTokens ?? 256
   }
   const parallel = Math.min(MAX_PARALLEL, Math.max(1, Math.floor(options.parallel ?? 1)))

@@ -7,7 +7,7 @@ export {
   type MissingOptions,
   type MissingProgress
 } from './estimate'
-export { fill, type FillOptions, type FillResult, type FilledText, type InsertionEvent } from './fill'
+export { decodingDefaults, fill, type FillOptions, type FillResult, type FilledText, type InsertionEvent } from './fill'
 export type { ForwardModel } from './forward'
 export { IlmModel, ModelLoadError, providerCandidates } from './model'
 export { DEFAULT_LENGTH_THRESHOLD } from './stopping'
