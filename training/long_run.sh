@@ -19,7 +19,7 @@ for ((r = 0; r < ranks; r++)); do
   if [ "$ranks" -gt 1 ]; then env=(MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 RANK=$r WORLD_SIZE=$ranks LOCAL_RANK=$r); fi
   env "${env[@]}" nohup nice -n 10 /usr/bin/python3 training/train.py --threads 1 \
     --data training/data/story-bpe8k --out "$out" --objective ilm \
-    --drops scatter:0.3,span:0.6,complete:0.1 --length-weight 1 --stop-weight 1 \
+    --drops scatter:0.3,span:0.6,complete:0.1 --crop-min 16 --length-weight 1 --stop-weight 1 \
     --tokens-per-batch 8192 --micro-tokens 1024 --lr 5e-4 --warmup 50 \
     --time-budget-min 320 --eval-every 100 --ckpt-every-min 5 \
     --portable training/checkpoints/story-ilm-length-fp16.pt "$@" >> "$out/rank$r.log" 2>&1 &

@@ -164,17 +164,28 @@ def to_device(batch, device):
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()} if device else batch
 
 
+def crop(body, rng, min_len):
+    """A random stretch of the body, its length uniform in min_len..len(body). Windows all of one length let the
+    model read the number of dropped tokens off the number kept (the positions count the kept ones), which tells
+    it nothing about a writer's draft, whose length is anything."""
+    n = int(rng.integers(min(min_len, len(body)), len(body) + 1))
+    a = int(rng.integers(0, len(body) - n + 1))
+    return body[a:a + n]
+
+
 class ILMCollator:
     """examples -> list of micro-batches (dicts of tensors). Each example gets its own random drop, of a kind
     drawn from `drops` ({kind: weight}; default: the paper's scatter only): "scatter" (ilm_drop), "span"
     (span_drop; sentence_end, a bool per vocabulary id, aligns half the spans to sentences; only the spans' slots are
     allowed) or "complete"
-    (nothing dropped: n ~ U{0..L} alone makes those ~1/L of the examples, too rare for the stop decision)."""
+    (nothing dropped: n ~ U{0..L} alone makes those ~1/L of the examples, too rare for the stop decision).
+    crop_min: each body is first cut to a random stretch of at least that many tokens (crop)."""
 
-    def __init__(self, micro_tokens=1024, sort=True, device=None, drops=None, sentence_end=None):
+    def __init__(self, micro_tokens=1024, sort=True, device=None, drops=None, sentence_end=None, crop_min=None):
         self.micro_tokens, self.sort, self.device = micro_tokens, sort, device
         self.drops = drops or {"scatter": 1.0}
         self.sentence_end = sentence_end
+        self.crop_min = crop_min
 
     def drop(self, prompt, body, rng, kind):
         if kind == "scatter":
@@ -184,6 +195,8 @@ class ILMCollator:
         return ilm_item(prompt, body, np.zeros(len(body), dtype=bool))
 
     def __call__(self, examples, rng):
+        if self.crop_min is not None:
+            examples = [(p, crop(b, rng, self.crop_min)) for p, b in examples]
         kinds = list(self.drops)
         if len(kinds) == 1:  # one kind draws nothing extra: the paper's setting keeps its random stream
             chosen = kinds * len(examples)

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 import pytest
 
 from objective import (BOS, CLS, PAD, ARCollator, ILMCollator, RowLogSumExp, ar_loss, group, ilm_drop, ilm_item,
-                       ilm_loss, parse_drops, sentence_starts, span_drop)
+                       ilm_loss, parse_drops, sentence_starts, span_drop, crop)
 
 
 class FixedDrop:
@@ -197,6 +197,19 @@ def test_span_drops_are_local_and_keep_a_random_share():
         assert spans <= 3
         shares.append(len(d) / (d[-1] - d[0] + 1))
     assert 0.45 < np.mean(shares) < 0.85  # a uniform share per span, or whole: sparse skeletons and empty gaps
+
+
+def test_crop_cuts_a_random_stretch_of_random_length():
+    # length integers(4, 11) -> 5, start integers(0, 6) -> 2: tokens 2..6
+    rng = Scripted(("integers", (4, 11), 5), ("integers", (0, 6), 2))
+    assert crop(list(range(10)), rng, 4) == [2, 3, 4, 5, 6] and not rng.script
+    assert crop([7, 8], np.random.default_rng(0), 4) == [7, 8]  # shorter than the minimum: kept whole
+    rng = np.random.default_rng(1)
+    lengths = [len(crop(list(range(254)), rng, 16)) for _ in range(2000)]
+    assert min(lengths) >= 16 and max(lengths) == 254 and abs(np.mean(lengths) - 135) < 6  # uniform in 16..254
+    # the collator crops before it drops, so the kept count no longer tells how much was dropped
+    items = drops_of(ILMCollator(drops={"complete": 1.0}, crop_min=16), [([], list(range(5, 259)))] * 50, rng)
+    assert len({len(it["ids"]) for it in items}) > 20
 
 
 def test_sentence_starts_follow_sentence_end_tokens():

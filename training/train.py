@@ -66,6 +66,8 @@ def parse_args(argv=None):
     p.add_argument("--stop-weight", type=float, default=1.0)
     p.add_argument("--length-weight", type=float, default=1.0, help="ILM: weight of the length head's loss")
     p.add_argument("--no-length-head", action="store_true", help="ILM without the per-gap length head")
+    p.add_argument("--crop-min", type=int, help="ILM: cut each window to a random length >= this before dropping "
+                   "(windows of one length tell the model how much was dropped)")
     p.add_argument("--no-gap-marker", action="store_true", help="ILM: the model is not told which rows may insert")
     p.add_argument("--drops", default="scatter:1",
                    help="ILM: mixture of drop kinds, e.g. scatter:0.3,span:0.6,complete:0.1 (scatter alone = the paper)")
@@ -260,7 +262,8 @@ def main(argv=None):
     if ddp:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     sentence_end = getattr(task, "sentence_end", None)
-    collator = (ILMCollator(args.micro_tokens, not args.no_group, device, args.drop_weights, sentence_end) if args.objective == "ilm"
+    collator = (ILMCollator(args.micro_tokens, not args.no_group, device, args.drop_weights, sentence_end, args.crop_min)
+                if args.objective == "ilm"
                 else ARCollator(args.micro_tokens, not args.no_group, device))
     per_rank = (args.batch_size or max(1, args.tokens_per_batch // (cfg.max_len - 2))) // world
     val_sets = task.val_examples()
