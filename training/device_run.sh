@@ -28,12 +28,16 @@ RUNS=$(mktemp -d)
 mkdir -p "$OUT"
 if [ ! -d training/data/story-bpe8k ]; then tar -xJf training/data/story-bpe8k.tar.xz -C training/data; fi
 
-story() { # name objective minutes
-  "$PY" training/train.py --task story --data training/data/story-bpe8k --out "$RUNS/$1" --objective "$2" \
+story() { # name objective minutes [train.py arguments]
+  local name=$1 objective=$2 minutes=$3
+  shift 3
+  "$PY" training/train.py --task story --data training/data/story-bpe8k --out "$RUNS/$name" --objective "$objective" \
     --n-layer 6 --d-model 256 --n-head 4 --d-ff 1024 --max-len 256 --tokens-per-batch 65536 --lr 2e-3 \
-    --warmup 200 --time-budget-min "$3" --eval-every 500 --log-every 50 --device "$DEVICE" > "$OUT/$1.log" 2>&1
+    --warmup 200 --time-budget-min "$minutes" --eval-every 500 --log-every 50 --device "$DEVICE" "$@" > "$OUT/$name.log" 2>&1
 }
-story story-ilm ilm "$MINUTES" &
+# The ILM continues the CPU's length-head run (its committed fp16 weights) with the same drops and crop.
+story story-ilm ilm "$MINUTES" --init-from training/checkpoints/story-ilm-length-fp16.pt \
+  --drops scatter:0.3,span:0.6,complete:0.1 --crop-min 16 &
 story story-ar ar "$MINUTES" &
 story story-ar-eval ar "$(awk "BEGIN{print $MINUTES*1.4}")" &
 "$PY" training/star_graph.py reproduce --levels easy,medium --max-steps "$STAR_STEPS" --budget-min "$MINUTES" \
