@@ -334,3 +334,13 @@ def test_length_and_decode_sections(setup, tmp_path):
     assert [(e["top_p"], e["temperature"]) for e in r["settings"]] == [(0.5, 1.0), (0.9, 1.0)]
     text = out.read_text()
     assert "## Gap length" in text and "## Decoding sweep" in text
+
+
+def test_length_leak_table(setup, capsys):
+    import length_leak
+    data = os.path.join(setup["data"], "short-stories", "val.bin")
+    length_leak.main(["--ckpt", setup["ckpts"]["ilm"], "--data", data, "--start", "0"])
+    rows = [line.split("|")[1:4] for line in capsys.readouterr().out.splitlines()[2:]]
+    # window 94 (max_len 96): texts of 40 and 80 tokens, lambda >= 0, and window - n
+    assert [int(n) for n, _, _ in rows] == [40, 80] and [int(w) for _, _, w in rows] == [54, 14]
+    assert all(float(lam) >= 0 for _, lam, _ in rows)
