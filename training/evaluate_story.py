@@ -584,10 +584,13 @@ def cmd_length(args, models, passages):
                  predict=length_eval.measure_predictions(model, passages, tt),
                  stop=length_eval.measure_stop(model, passages))
         fills = {}
-        for name, budget in (("unbounded", None), ("true_length", "true")):
+        settings = [("unbounded", None, False), ("true_length", "true", False)]
+        if r["length_head"]:  # the decoder's planned-length rule (predictor.generate) needs a length head
+            settings.insert(1, ("planned", None, True))
+        for name, budget, plan in settings:
             rows, summary = length_eval.measure_fills(model, fill_ps, tt, known, room, "top_p", args.top_p,
                                                       args.temperature, args.seed, args.length_threshold,
-                                                      args.stop_threshold, budget)
+                                                      args.stop_threshold, budget, plan)
             if ev:
                 summary["delta_nll_pct"] = fills_delta_nll(ev[0], fill_ps, [row["fill"] for row in rows])
             summary["examples"] = [dict(index=p["index"], original=tt.decode(p["original"]), fill=tt.decode(row["fill"]),
@@ -611,15 +614,18 @@ def cmd_decode(args, models, passages):
     fill_ps = passages[:args.fill_passages]
     out = dict(fill_passages=len(fill_ps), length_threshold=args.length_threshold, stop_threshold=args.stop_threshold,
                settings=[])
-    for top_p in args.sweep_top_p:
-        for temperature in args.sweep_temperature:
-            rows, summary = length_eval.measure_fills(model, fill_ps, tt, known, ck["config"]["max_len"] - 2, "top_p",
-                                                      top_p, temperature, args.seed, args.length_threshold,
-                                                      args.stop_threshold)
-            summary["repetition"] = repetition_stats([r["fill"] for r in rows])
-            if ev:
-                summary["delta_nll_pct"] = fills_delta_nll(ev[0], fill_ps, [row["fill"] for row in rows])
-            out["settings"].append(dict(top_p=top_p, temperature=temperature, **summary))
+    rules = args.sweep_length_rule if ck["config"].get("length_head") else ["running"]
+    for rule in rules:
+        for top_p in args.sweep_top_p:
+            for temperature in args.sweep_temperature:
+                rows, summary = length_eval.measure_fills(model, fill_ps, tt, known, ck["config"]["max_len"] - 2,
+                                                          "top_p", top_p, temperature, args.seed,
+                                                          args.length_threshold, args.stop_threshold,
+                                                          length_plan=rule == "planned")
+                summary["repetition"] = repetition_stats([r["fill"] for r in rows])
+                if ev:
+                    summary["delta_nll_pct"] = fills_delta_nll(ev[0], fill_ps, [row["fill"] for row in rows])
+                out["settings"].append(dict(length_rule=rule, top_p=top_p, temperature=temperature, **summary))
     return out
 
 
@@ -843,7 +849,8 @@ def md_length(sec):
               "sentence's gap may insert (a model with a gap marker is told so) and Σλ is over that gap's slots, "
               "holding the whole sentence (complete), its first half or nothing; (c) unbounded one-sentence fills of the "
               f"first {r['fill_passages']} passages (top-p {r['decode']['top_p']}, temperature {r['decode']['temperature']}; "
-              f"the decoder stops when Σλ over the gap < {r['length_threshold']}, or without a length head when "
+              f"the decoder stops when Σλ over the gap < {r['length_threshold']} — with the planned length, when "
+              "min(Σλ, Σλ at the first pass − tokens written) is —, or without a length head when "
               f"P(complete) ≥ {r['stop_threshold']}; no cap but the window); (d) ΔNLL_gt of those fills and of fills given "
               "the true length as the budget, under the evaluator; (e) invented words: words of the fill (and of words it "
               "finishes) found nowhere in the training corpus.", "",
@@ -874,20 +881,31 @@ def md_length(sec):
                 f"empty {e['cut']:.2f})")
     row("(b) stop AUC, the sentence's gap marked: whole sentence vs empty", "", lambda m: marked(m, "marked_auc"))
     row("(b) the same, whole sentence vs its first half", "", lambda m: marked(m, "marked_half_auc"))
-    for name, label in (("unbounded", "unbounded"), ("true_length", "true length as budget")):
+    for name, label in (("unbounded", "unbounded"), ("planned", "unbounded, planned length"),
+                        ("true_length", "true length as budget")):
+        if not any(name in r["models"][role]["fills"] for role in roles):
+            continue
+
         def fills(m, name=name):
-            f = m["fills"][name]
+            f = m["fills"].get(name)
+            if f is None:
+                return "no length head"
             return (f"{f['written_median']:.0f} tokens written (removed {f['removed_median']:.0f}); words × "
                     f"{f['word_ratio_median']:.2f}; within 0.5–2× {100 * f['within_half_to_2x']:.0f}%; "
                     + ", ".join(f"{k} {v}" for k, v in f["stop_reasons"].items()))
-        if name == "unbounded":
+        if name != "true_length":
             row("(c) fills, " + label, "within 0.5–2× words ≥ 70%", fills)
-        row(f"(d) ΔNLL_gt, {label}", "≤ +8.4%" if name == "unbounded" else "",
-            lambda m, name=name: fmt((m["fills"][name].get("delta_nll_pct") or {}).get("mean"), 1, True))
+        row(f"(d) ΔNLL_gt, {label}", "≤ +8.4%" if name != "true_length" else "",
+            lambda m, name=name: fmt(((m["fills"].get(name) or {}).get("delta_nll_pct") or {}).get("mean"), 1, True))
+
+        def invented(m, name=name):
+            f = m["fills"].get(name)
+            if f is None:
+                return "no length head"
+            return (f"{100 * f['invented']['share']:.1f}% of {f['invented']['words']}: "
+                    + ", ".join(f["invented"]["examples"][:6]))
         row(f"(e) invented words, {label}", f"≤ 3% (held-out text {100 * r['heldout_invented']['share']:.1f}%)",
-            lambda m, name=name: (f"{100 * m['fills'][name]['invented']['share']:.1f}% of "
-                                  f"{m['fills'][name]['invented']['words']}: "
-                                  + ", ".join(m["fills"][name]["invented"]["examples"][:6])))
+            invented)
     lines += [""]
     for role in roles:
         lines += [f"Unbounded fills by {role} (first 5):", ""]
@@ -902,12 +920,13 @@ def md_decode(sec):
     r = sec["result"]
     lines = ["## Decoding sweep (the model's defaults)", ""] + section_header(sec)
     lines += [f"Unbounded one-sentence fills of the first {r['fill_passages']} infill passages by the ILM, ended when the "
-              f"gap's expected missing length < {r['length_threshold']} (a model without a length head: when its stop "
+              f"gap's expected missing length < {r['length_threshold']} (running: Σλ over the gap now; planned: min(Σλ now, "
+              f"Σλ at the first pass − tokens written); a model without a length head: when its stop "
               f"head's P(complete) ≥ {r['stop_threshold']}) or when the window is full.", "",
-              "| top-p | temperature | words written / removed (median) | within 0.5–2× | invented words | "
-              "repeated 4-grams | ΔNLL_gt mean | stop reasons |", "|---|---|---|---|---|---|---|---|"]
+              "| length rule | top-p | temperature | words written / removed (median) | within 0.5–2× | invented words | "
+              "repeated 4-grams | ΔNLL_gt mean | stop reasons |", "|---|---|---|---|---|---|---|---|---|"]
     for e in r["settings"]:
-        lines.append(f"| {e['top_p']} | {e['temperature']} | {e['word_ratio_median']:.2f} | {100 * e['within_half_to_2x']:.0f}% | "
+        lines.append(f"| {e.get('length_rule', 'running')} | {e['top_p']} | {e['temperature']} | {e['word_ratio_median']:.2f} | {100 * e['within_half_to_2x']:.0f}% | "
                      f"{100 * e['invented']['share']:.1f}% | {100 * e['repetition']['repeated_ngram']:.1f}% | "
                      f"{fmt((e.get('delta_nll_pct') or {}).get('mean'), 1, True)} | "
                      + ", ".join(f"{k} {v}" for k, v in e["stop_reasons"].items()) + " |")
@@ -959,6 +978,8 @@ def parse_args(argv=None):
         s.add_argument("--temperature", type=float, default=1.0)
         s.add_argument("--fill-passages", type=int, default=100, help="length, decode: passages filled without a bound")
         s.add_argument("--sweep-top-p", type=lambda v: [float(x) for x in v.split(",")], default=[0.5, 0.7, 0.9])
+        s.add_argument("--sweep-length-rule", type=lambda v: v.split(","), default=["running"],
+                       help="decode: running and/or planned (predictor.generate's length_plan; length-head models)")
         s.add_argument("--sweep-temperature", type=lambda v: [float(x) for x in v.split(",")], default=[0.8, 1.0])
         s.add_argument("--out", required=True, help="Markdown report; the JSON goes next to it")
         s.add_argument("--data", help="prepared data (default: the one the checkpoint was trained on)")

@@ -199,9 +199,9 @@ def invented_share(word_lists, known):
 
 
 def measure_fills(model, passages, tt, known, room, sample="top_p", top_p=0.9, temperature=1.0, seed=0,
-                  length_threshold=0.5, stop_threshold=0.9, budget=None):
+                  length_threshold=0.5, stop_threshold=0.9, budget=None, length_plan=False):
     """fills: one-sentence fills with only the gap allowed, at most the window (budget=None) or exactly the removed
-    length (budget="true": stopping disabled). Returns per-passage rows (fill ids, reason) and a summary."""
+    length (budget="true": stopping disabled); length_plan: the decoder's planned-length rule (predictor.generate). Returns per-passage rows (fill ids, reason) and a summary."""
     rows = []
     for p in passages:
         L = len(p["original"])
@@ -214,7 +214,7 @@ def measure_fills(model, passages, tt, known, room, sample="top_p", top_p=0.9, t
         r = generate(model, [([], p["prefix"] + p["suffix"], allowed)], max_steps=max(1, steps),
                      stop_threshold=1.1 if budget == "true" else stop_threshold, min_steps=1, gap="marginal",
                      sample=sample, top_p=top_p, temperature=temperature, generator=g,
-                     length_threshold=None if budget == "true" else length_threshold)[0]
+                     length_threshold=None if budget == "true" else length_threshold, length_plan=length_plan)[0]
         a, s = len(p["prefix"]), len(p["suffix"])
         fill = r["body"][a:len(r["body"]) - s]
         rows.append(dict(index=p["index"], fill=fill, stop_reason=r["stop_reason"], removed=L,

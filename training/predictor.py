@@ -2,8 +2,10 @@
 
 Each step: forward `[CLS] prompt [BOS] body`; stop (not before min_steps insertions, so infilling always inserts
 something) when the model says the text is complete: with a length head, when the expected number of tokens still
-missing over the allowed gaps, sum of lambda_i, is below length_threshold; without one, when softmax(stop)[0]
-("complete") >= stop_threshold. Otherwise mask special tokens and disallowed
+missing over the allowed gaps, sum of lambda_i, is below length_threshold (with length_plan, the estimate is
+min(sum of lambda_i now, the sum at the first pass minus the tokens inserted since): the first pass reads the
+writer's own text around an empty gap, the case the head is trained on most directly, while later passes read the
+model's own partial fill); without one, when softmax(stop)[0] ("complete") >= stop_threshold. Otherwise mask special tokens and disallowed
 gaps, pick a gap and a token, insert, repeat. Gap g of a body with k tokens (g = 0..k) is "right after body
 token g-1", g = 0 being the BOS row. Greedy mode is deterministic (ties go to the lowest index) and is the
 reference the TypeScript engine must reproduce; the arrays are rebuilt each step with positions 0..L-1.
@@ -15,21 +17,24 @@ from objective import PAD, SPECIAL_IDS, frame, pad
 
 @torch.no_grad()
 def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap="marginal", sample="greedy",
-             top_p=0.9, temperature=1.0, generator=None, parallel=1, length_threshold=0.5):
+             top_p=0.9, temperature=1.0, generator=None, parallel=1, length_threshold=0.5, length_plan=False):
     """examples: list of (prompt_ids, body_ids, allowed_gaps or None = every gap). gap: "marginal" picks the gap
     by log-sum-exp over its tokens, then the token within it; "joint" picks (gap, token) in one go.
     sample: "greedy" or "top_p" (with temperature, drawing from `generator`). Returns per example a dict:
     body (final body ids), ids (the whole sequence), steps [(step, row, token, stop_prob)], stop_reason ("stop"
     when the model ended it), stop_prob (of the last forward pass), remaining (the last expected missing length;
-    None without a length head). length_threshold=None ignores a length head (the stop head decides). parallel=k (with gap="marginal") inserts into the k gaps with the largest
-    marginals in one forward pass (one token each), as the app's parallel mode does; max_steps counts insertions."""
+    None without a length head), plan (the expected missing length at the first pass; None without a length head).
+    length_threshold=None ignores a length head (the stop head decides). parallel=k (with gap="marginal") inserts
+    into the k gaps with the largest marginals in one forward pass (one token each), as the app's parallel mode
+    does; max_steps counts insertions."""
     device = next(model.parameters()).device
     max_len = model.cfg.max_len
     states = []
     for prompt, body, allowed in examples:
         allowed = [True] * (len(body) + 1) if allowed is None else list(map(bool, allowed))
         assert len(allowed) == len(body) + 1, "one flag per gap: len(body) + 1"
-        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None, remaining=None))
+        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None, remaining=None,
+                           plan=None))
     while True:
         live = [s for s in states if s["stop_reason"] is None]
         if not live:
@@ -50,6 +55,10 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
             bos = 1 + len(s["prompt"])
             if use_length:
                 s["remaining"] = float(lengths[b, bos:n_tokens][torch.tensor(s["allowed"])].sum())
+                if s["plan"] is None:
+                    s["plan"] = s["remaining"]
+                if length_plan:
+                    s["remaining"] = min(s["remaining"], s["plan"] - step)
                 complete = s["remaining"] < length_threshold
             else:
                 complete = p >= stop_threshold
@@ -77,7 +86,8 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
             for g, tok in sorted(picks):
                 s["steps"].append((len(s["steps"]), bos + g, tok, p))
     return [dict(body=s["body"], ids=frame(s["prompt"], s["body"])[0], steps=s["steps"],
-                 stop_reason=s["stop_reason"], stop_prob=s["stop_prob"], remaining=s["remaining"]) for s in states]
+                 stop_reason=s["stop_reason"], stop_prob=s["stop_prob"], remaining=s["remaining"], plan=s["plan"])
+            for s in states]
 
 
 def allowed_rows(shape, gaps):

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from model import ModelConfig, Transformer
@@ -117,3 +118,23 @@ def test_parallel_inserts_into_distinct_gaps_per_pass_and_keeps_the_budget():
     assert all(t in rest for t in [20, 21, 22, 23])  # the fixed tokens are still there, in order
     one = generate(model, [([], [20, 21], [False, True, False])], max_steps=4, stop_threshold=1.1, parallel=4)[0]
     assert one["body"][0] == 20 and one["body"][-1] == 21 and len(one["body"]) == 6
+
+
+def test_planned_length_ends_a_gap_when_the_first_estimate_is_used_up():
+    # A length head that says 2.5 tokens are missing after every row, whatever the text: the running estimate never
+    # falls below the threshold (it even grows with the gap's slots), the planned one ends the gap after 3 tokens
+    # (2.5 - 3 < 0.5 <= 2.5 - 2).
+    torch.manual_seed(1)
+    model = Transformer(ModelConfig(vocab_size=30, n_layer=1, n_head=2, d_model=16, d_ff=32, max_len=24,
+                                    length_head=True)).eval()
+    last = model.length_head[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(float(np.log(np.expm1(2.5))))  # softplus(b) = 2.5
+    body, allowed = [5, 6, 7, 8], [False, False, True, False, False]
+    running = generate(model, [([], body, allowed)], max_steps=10, stop_threshold=1.1)[0]
+    assert running["stop_reason"] == "max_steps" and len(running["body"]) == 14
+    planned = generate(model, [([], body, allowed)], max_steps=10, stop_threshold=1.1, length_plan=True)[0]
+    assert planned["stop_reason"] == "stop" and len(planned["body"]) == 7, planned
+    assert planned["plan"] == pytest.approx(2.5) and planned["remaining"] == pytest.approx(-0.5)
+    assert planned["body"][:2] == body[:2] and planned["body"][-2:] == body[2:]
