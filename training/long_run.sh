@@ -6,7 +6,8 @@
 #       bash training/long_run.sh --init-from <phase 1's fp16 file at step 1,512>
 #   pause / continue (e.g. for a benchmark):  pkill -STOP -f training/train.py  /  pkill -CONT -f training/train.py
 # Every 5 minutes rank 0 writes training/runs/story-ilm-marked/ckpt.pt and training/checkpoints/story-ilm-length-fp16.pt
-# (commit the latter before a session ends). The horizon (--time-budget-min) counts all sessions of this phase together.
+# (commit the latter before a session ends). The horizon (--time-budget-min) counts all sessions of this phase together:
+# 320 minutes until step 5,339 (session 5), then extended to 480.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=training/runs/story-ilm-marked
@@ -21,7 +22,7 @@ for ((r = 0; r < ranks; r++)); do
     --data training/data/story-bpe8k --out "$out" --objective ilm \
     --drops scatter:0.3,span:0.6,complete:0.1 --crop-min 16 --length-weight 1 --stop-weight 1 \
     --tokens-per-batch 8192 --micro-tokens 1024 --lr 5e-4 --warmup 50 \
-    --time-budget-min 320 --eval-every 100 --ckpt-every-min 5 \
+    --time-budget-min 480 --eval-every 100 --ckpt-every-min 5 \
     --portable training/checkpoints/story-ilm-length-fp16.pt "$@" >> "$out/rank$r.log" 2>&1 &
 done
 echo "started $ranks rank(s); progress: tail -f $out/rank0.log"
