@@ -886,26 +886,19 @@ def md_length(sec):
         if not any(name in r["models"][role]["fills"] for role in roles):
             continue
 
-        def fills(m, name=name):
-            f = m["fills"].get(name)
-            if f is None:
-                return "no length head"
-            return (f"{f['written_median']:.0f} tokens written (removed {f['removed_median']:.0f}); words × "
-                    f"{f['word_ratio_median']:.2f}; within 0.5–2× {100 * f['within_half_to_2x']:.0f}%; "
-                    + ", ".join(f"{k} {v}" for k, v in f["stop_reasons"].items()))
-        if name != "true_length":
-            row("(c) fills, " + label, "within 0.5–2× words ≥ 70%", fills)
-        row(f"(d) ΔNLL_gt, {label}", "≤ +8.4%" if name != "true_length" else "",
-            lambda m, name=name: fmt(((m["fills"].get(name) or {}).get("delta_nll_pct") or {}).get("mean"), 1, True))
+        def cell(render, name=name):  # a model without a length head has no planned fills
+            return lambda m: "no length head" if name not in m["fills"] else render(m["fills"][name])
 
-        def invented(m, name=name):
-            f = m["fills"].get(name)
-            if f is None:
-                return "no length head"
-            return (f"{100 * f['invented']['share']:.1f}% of {f['invented']['words']}: "
-                    + ", ".join(f["invented"]["examples"][:6]))
+        if name != "true_length":
+            row("(c) fills, " + label, "within 0.5–2× words ≥ 70%", cell(lambda f: (
+                f"{f['written_median']:.0f} tokens written (removed {f['removed_median']:.0f}); words × "
+                f"{f['word_ratio_median']:.2f}; within 0.5–2× {100 * f['within_half_to_2x']:.0f}%; "
+                + ", ".join(f"{k} {v}" for k, v in f["stop_reasons"].items()))))
+        row(f"(d) ΔNLL_gt, {label}", "≤ +8.4%" if name != "true_length" else "",
+            cell(lambda f: fmt((f.get("delta_nll_pct") or {}).get("mean"), 1, True)))
         row(f"(e) invented words, {label}", f"≤ 3% (held-out text {100 * r['heldout_invented']['share']:.1f}%)",
-            invented)
+            cell(lambda f: f"{100 * f['invented']['share']:.1f}% of {f['invented']['words']}: "
+                           + ", ".join(f["invented"]["examples"][:6])))
     lines += [""]
     for role in roles:
         lines += [f"Unbounded fills by {role} (first 5):", ""]
@@ -926,7 +919,8 @@ def md_decode(sec):
               "| length rule | top-p | temperature | words written / removed (median) | within 0.5–2× | invented words | "
               "repeated 4-grams | ΔNLL_gt mean | stop reasons |", "|---|---|---|---|---|---|---|---|---|"]
     for e in r["settings"]:
-        lines.append(f"| {e.get('length_rule', 'running')} | {e['top_p']} | {e['temperature']} | {e['word_ratio_median']:.2f} | {100 * e['within_half_to_2x']:.0f}% | "
+        lines.append(f"| {e.get('length_rule', 'running')} | {e['top_p']} | {e['temperature']} | "
+                     f"{e['word_ratio_median']:.2f} | {100 * e['within_half_to_2x']:.0f}% | "
                      f"{100 * e['invented']['share']:.1f}% | {100 * e['repetition']['repeated_ngram']:.1f}% | "
                      f"{fmt((e.get('delta_nll_pct') or {}).get('mean'), 1, True)} | "
                      + ", ".join(f"{k} {v}" for k, v in e["stop_reasons"].items()) + " |")

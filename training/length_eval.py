@@ -201,7 +201,8 @@ def invented_share(word_lists, known):
 def measure_fills(model, passages, tt, known, room, sample="top_p", top_p=0.9, temperature=1.0, seed=0,
                   length_threshold=0.5, stop_threshold=0.9, budget=None, length_plan=False):
     """fills: one-sentence fills with only the gap allowed, at most the window (budget=None) or exactly the removed
-    length (budget="true": stopping disabled); length_plan: the decoder's planned-length rule (predictor.generate). Returns per-passage rows (fill ids, reason) and a summary."""
+    length (budget="true": stopping disabled); length_plan: the decoder's planned-length rule (predictor.generate).
+    Returns per-passage rows (fill ids, reason) and a summary."""
     rows = []
     for p in passages:
         L = len(p["original"])

@@ -5,9 +5,9 @@ something) when the model says the text is complete: with a length head, when th
 missing over the allowed gaps, sum of lambda_i, is below length_threshold (with length_plan, the estimate is
 min(sum of lambda_i now, the sum at the first pass minus the tokens inserted since): the first pass reads the
 writer's own text around an empty gap, the case the head is trained on most directly, while later passes read the
-model's own partial fill); without one, when softmax(stop)[0] ("complete") >= stop_threshold. Otherwise mask special tokens and disallowed
-gaps, pick a gap and a token, insert, repeat. Gap g of a body with k tokens (g = 0..k) is "right after body
-token g-1", g = 0 being the BOS row. Greedy mode is deterministic (ties go to the lowest index) and is the
+model's own partial fill); without one, when softmax(stop)[0] ("complete") >= stop_threshold. Otherwise mask
+special tokens and disallowed gaps, pick a gap and a token, insert, repeat. Gap g of a body with k tokens
+(g = 0..k) is "right after body token g-1", g = 0 being the BOS row. Greedy mode is deterministic (ties go to the lowest index) and is the
 reference the TypeScript engine must reproduce; the arrays are rebuilt each step with positions 0..L-1.
 """
 import torch
@@ -33,8 +33,8 @@ def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap
     for prompt, body, allowed in examples:
         allowed = [True] * (len(body) + 1) if allowed is None else list(map(bool, allowed))
         assert len(allowed) == len(body) + 1, "one flag per gap: len(body) + 1"
-        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None, remaining=None,
-                           plan=None))
+        states.append(dict(prompt=list(prompt), body=list(body), allowed=allowed, steps=[], stop_reason=None,
+                           remaining=None, plan=None))
     while True:
         live = [s for s in states if s["stop_reason"] is None]
         if not live:
