@@ -282,7 +282,8 @@ def margins(model, prompt, body, allowed, steps):
 def golden_traces(tk, sents, length_head):
     """The decoding cases: for the stop-head model, unconditional and infilling ones (all gaps, and one gap with a
     prompt); for the length-head model, single-gap fills (middle, end, start, empty text, and one cut by its
-    budget) that end when the gap's expected missing length falls below length_threshold."""
+    budget) that end when the gap's expected missing length falls below length_threshold, by the planned-length rule
+    the engine uses (predictor.generate's length_plan)."""
     if not length_head:
         s1 = sents[1]
         holes = [t for i, t in enumerate(s1) if i % 3 != 1]  # drop every third token ...
@@ -298,7 +299,7 @@ def golden_traces(tk, sents, length_head):
     fox, clock, letter = sents
     one_gap = lambda body, at: [i == at for i in range(len(body) + 1)]  # noqa: E731
     middle, end, start = fox[:4] + fox[9:], clock[:-5], letter[3:]
-    base = dict(prompt=[], stop_threshold=0.9, min_steps=1, length_threshold=0.5, max_steps=24)
+    base = dict(prompt=[], stop_threshold=0.9, min_steps=1, length_threshold=0.5, length_plan=True, max_steps=24)
     return [
         dict(base, name="length-unconditional", body=[], allowed=[True]),
         dict(base, name="length-one-gap-middle", body=middle, allowed=one_gap(middle, 4)),
@@ -331,8 +332,10 @@ def cmd_golden(args):
         allowed = t["allowed"] or [True] * (len(t["body"]) + 1)
         r = generate(model, [(t["prompt"], t["body"], allowed)], max_steps=t["max_steps"],
                      stop_threshold=t["stop_threshold"], min_steps=t["min_steps"],
-                     length_threshold=t.get("length_threshold"))[0]
+                     length_threshold=t.get("length_threshold"), length_plan=t.get("length_plan", False))[0]
         low, remaining = margins(model, t["prompt"], t["body"], allowed, r["steps"])
+        if t.get("length_plan"):  # what the rule compares: min(sum of lambda now, at the first pass - tokens inserted)
+            remaining = [min(x, remaining[0] - i) for i, x in enumerate(remaining)]
         assert low > 1e-3, f"trace {t['name']} has a near-tie ({low}); change the case"
         steps = [dict(step=s, row=row, token=tok, stop_prob=round(p, 6)) for s, row, tok, p in r["steps"]]
         lengths = {}
@@ -353,8 +356,9 @@ def cmd_golden(args):
                         "that step's forward pass; row = index in [CLS] prompt [BOS] body of the token the new one "
                         "goes right after; special ids are never inserted; ties go to the lowest index."
                         + (" lengths: the length head's output [B, R]; remaining = sum of lambda over the allowed rows "
-                           "at that step's forward pass (final_remaining: after the last insertion); a trace ends "
-                           "when it is below length_threshold." if args.length_head else ""))
+                           "at that step's forward pass, by the planned-length rule (min of it and its value at the "
+                           "first pass minus the tokens inserted since; final_remaining: after the last insertion); "
+                           "a trace ends when it is below length_threshold." if args.length_head else ""))
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump(golden, f, separators=(",", ":"))
     for t in traces:

@@ -219,7 +219,7 @@ describe('the length head through the service', () => {
     expect(done?.type).toBe('done')
     if (done?.type !== 'done') return
     expect(done.alternatives[0]!.gaps.map((g) => [g.id, g.text, g.endReason])).toEqual([
-      ['a', ' a a a a time a time a time', 'model'],
+      ['a', ' a a a', 'model'],
       ['b', ' by', 'model']
     ])
     expect(done.alternatives[0]!.stopReason).toBe('stop')

@@ -18,6 +18,7 @@ import {
   decideStep,
   DEFAULT_LENGTH_THRESHOLD,
   expectedRemaining,
+  LengthPlan,
   runStopReason,
   type StoppingCriteria
 } from './stopping'
@@ -68,6 +69,7 @@ class Alternative {
   readonly rng: Rng
   steps = 0
   generated = 0
+  readonly lengthPlan = new LengthPlan()
   /** Why each gap ended; null while it is open. */
   readonly ends: (GapEndReason | null)[]
 
@@ -226,7 +228,9 @@ export async function* fill(
       (w, g) => w.active.has(g)
     )) {
       const { alt, layout, window } = view
-      const remaining = view.lengthOf && expectedRemaining(layout, window, view.lengthOf)
+      const remaining =
+        view.lengthOf &&
+        alt.lengthPlan.remaining(expectedRemaining(layout, window, view.lengthOf), (g) => alt.draft.gapTokens(g))
       const decision = decideStep(criteria, {
         steps: alt.steps,
         generated: alt.generated,

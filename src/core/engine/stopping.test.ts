@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Draft } from './draft'
-import { decideStep, expectedRemaining, runStopReason, stopProbability, type StepState } from './stopping'
+import { decideStep, expectedRemaining, LengthPlan, runStopReason, stopProbability, type StepState } from './stopping'
 import { chooseWindow } from './window'
 
 describe('stopProbability', () => {
@@ -8,6 +8,52 @@ describe('stopProbability', () => {
     const logits = Float32Array.from([2, 0, 0, 2])
     expect(stopProbability(logits, 0)).toBeCloseTo(1 / (1 + Math.exp(-2)), 12)
     expect(stopProbability(logits, 1)).toBeCloseTo(1 / (1 + Math.exp(2)), 12)
+  })
+})
+
+describe('LengthPlan', () => {
+  it('is min(the estimate now, the first estimate less the tokens written since), per gap', () => {
+    const plan = new LengthPlan()
+    const written = new Map([
+      [0, 2], // gap 0 already holds a required word at its first pass
+      [1, 0]
+    ])
+    const at = (gap: number) => written.get(gap)!
+    expect(plan.remaining(new Map([[0, 10]]), at)).toEqual(new Map([[0, 10]]))
+    written.set(0, 5)
+    // Gap 0: min(12, 10 − 3); gap 1 is seen for the first time, so its plan starts now.
+    expect(
+      plan.remaining(
+        new Map([
+          [0, 12],
+          [1, 4]
+        ]),
+        at
+      )
+    ).toEqual(
+      new Map([
+        [0, 7],
+        [1, 4]
+      ])
+    )
+    written.set(0, 6).set(1, 1)
+    // The estimate now wins when it is lower; the plan may go below zero once more was written than planned.
+    expect(
+      plan.remaining(
+        new Map([
+          [0, 1],
+          [1, 9]
+        ]),
+        at
+      )
+    ).toEqual(
+      new Map([
+        [0, 1],
+        [1, 3]
+      ])
+    )
+    written.set(0, 14)
+    expect(plan.remaining(new Map([[0, 3]]), at)).toEqual(new Map([[0, -2]]))
   })
 })
 

@@ -31,6 +31,27 @@ export function expectedRemaining(
   return remaining
 }
 
+/**
+ * The planned-length rule: what a gap still lacks is min(Σλ now, Σλ at its first pass − the tokens written in it
+ * since). The first pass reads the writer's own text around the empty gap, the case the length head is trained on
+ * most directly; later passes read the model's own partial fill, where Σλ stays high even once the gap holds a
+ * whole sentence (training/results/length_run.md). As the Python reference's generate(length_plan=True).
+ */
+export class LengthPlan {
+  private readonly first = new Map<number, { tokens: number; written: number }>()
+
+  /** `now`: expectedRemaining of this pass; `written(gap)`: the tokens in the gap now. */
+  remaining(now: ReadonlyMap<number, number>, written: (gap: number) => number): Map<number, number> {
+    return new Map(
+      [...now].map(([gap, tokens]) => {
+        let plan = this.first.get(gap)
+        if (!plan) this.first.set(gap, (plan = { tokens, written: written(gap) }))
+        return [gap, Math.min(tokens, plan.tokens - (written(gap) - plan.written))]
+      })
+    )
+  }
+}
+
 /** The length threshold where neither the caller nor the model card sets one (as the Python reference's). */
 export const DEFAULT_LENGTH_THRESHOLD = 0.5
 
@@ -53,7 +74,7 @@ export interface StepState {
   /** The open gaps of the draft, and those of them in the window. */
   open: readonly number[]
   active: ReadonlySet<number>
-  /** Expected tokens still missing per active gap (expectedRemaining); null without a length head. */
+  /** Expected tokens still missing per active gap (LengthPlan over expectedRemaining); null without a length head. */
   remaining: ReadonlyMap<number, number> | null
   tokens(gap: number): number
   min(gap: number): number
