@@ -101,3 +101,20 @@ def test_init_from_an_exported_model_or_a_checkpoint(tmp_path):
         train.main(common + ["--out", str(out), "--max-steps", "1", "--init-from", str(source), "--d-model", "64"])
         b = torch.load(out / "ckpt.pt")
         assert b["config"]["d_model"] == 32 and b["state"]["step"] == 1 and b["state"]["init_from"]["steps"] == 3
+
+
+def test_init_an_ilm_from_an_ar_checkpoint(tmp_path):
+    """Issue 11 point 9: the AR baseline's weights, attention made bidirectional, new heads fresh."""
+    synthetic_data(tmp_path / "data")
+    common = ["--data", str(tmp_path / "data"), "--mix", "short-stories:1", "--tokens-per-batch", "400",
+              "--micro-tokens", "256", "--log-every", "1", "--eval-every", "100", "--warmup", "2", "--threads", "1"]
+    size = ["--n-layer", "1", "--d-model", "32", "--n-head", "2", "--d-ff", "64", "--max-len", "40"]
+    train.main(common + size + ["--out", str(tmp_path / "ar"), "--max-steps", "2", "--objective", "ar"])
+    ar = torch.load(tmp_path / "ar" / "ckpt.pt")
+    train.main(common + ["--out", str(tmp_path / "ilm"), "--max-steps", "1", "--init-from", str(tmp_path / "ar" / "ckpt.pt"),
+                         "--objective", "ilm", "--lr", "0"])
+    ilm = torch.load(tmp_path / "ilm" / "ckpt.pt")
+    assert ilm["config"]["causal"] is False and ilm["config"]["length_head"] and ilm["config"]["gap_marker"]
+    assert ilm["state"]["init_fresh"] == ["gap_embed"] + sorted(k for k in ilm["model"] if k.startswith("length_head."))
+    for name, value in ar["model"].items():  # lr 0: every shared weight is the AR model's
+        assert torch.equal(ilm["model"][name].float(), value.float()), name
