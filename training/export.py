@@ -332,7 +332,7 @@ def cmd_golden(args):
         allowed = t["allowed"] or [True] * (len(t["body"]) + 1)
         r = generate(model, [(t["prompt"], t["body"], allowed)], max_steps=t["max_steps"],
                      stop_threshold=t["stop_threshold"], min_steps=t["min_steps"],
-                     length_threshold=t.get("length_threshold"), length_plan=t.get("length_plan", False))[0]
+                     length_threshold=t.get("length_threshold"), length_plan=t.get("length_plan", True))[0]
         low, remaining = margins(model, t["prompt"], t["body"], allowed, r["steps"])
         if t.get("length_plan"):  # what the rule compares: min(sum of lambda now, at the first pass - tokens inserted)
             remaining = [min(x, remaining[0] - i) for i, x in enumerate(remaining)]

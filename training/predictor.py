@@ -1,14 +1,16 @@
 """Reference ILM decoder: one insertion per forward pass.
 
 Each step: forward `[CLS] prompt [BOS] body`; stop (not before min_steps insertions, so infilling always inserts
-something) when the model says the text is complete: with a length head, when the expected number of tokens still
-missing over the allowed gaps, sum of lambda_i, is below length_threshold (with length_plan, the estimate is
-min(sum of lambda_i now, the sum at the first pass minus the tokens inserted since): the first pass reads the
-writer's own text around an empty gap, the case the head is trained on most directly, while later passes read the
-model's own partial fill); without one, when softmax(stop)[0] ("complete") >= stop_threshold. Otherwise mask
-special tokens and disallowed gaps, pick a gap and a token, insert, repeat. Gap g of a body with k tokens
-(g = 0..k) is "right after body token g-1", g = 0 being the BOS row. Greedy mode is deterministic (ties go to the lowest index) and is the
-reference the TypeScript engine must reproduce; the arrays are rebuilt each step with positions 0..L-1.
+something) when the model says the text is complete. Without a length head: when softmax(stop)[0] ("complete") >=
+stop_threshold. With one: when the expected number of tokens still missing over the allowed gaps is below
+length_threshold; with length_plan (the default, and the TypeScript engine's rule) that estimate is min(sum of
+lambda_i now, the sum at the first pass minus the tokens inserted since), since the first pass reads the writer's
+own text around an empty gap, the case the head is trained on most directly, while later passes read the model's
+own partial fill, where the sum stays high; length_plan=False uses the sum now (the "running" rule, kept for
+comparison). Otherwise mask special tokens and disallowed gaps, pick a gap and a token, insert, repeat. Gap g of a
+body with k tokens (g = 0..k) is "right after body token g-1", g = 0 being the BOS row. Greedy mode is
+deterministic (ties go to the lowest index) and is the reference the TypeScript engine must reproduce; the arrays
+are rebuilt each step with positions 0..L-1.
 """
 import torch
 
@@ -17,7 +19,7 @@ from objective import PAD, SPECIAL_IDS, frame, pad
 
 @torch.no_grad()
 def generate(model, examples, max_steps=64, stop_threshold=0.9, min_steps=1, gap="marginal", sample="greedy",
-             top_p=0.9, temperature=1.0, generator=None, parallel=1, length_threshold=0.5, length_plan=False):
+             top_p=0.9, temperature=1.0, generator=None, parallel=1, length_threshold=0.5, length_plan=True):
     """examples: list of (prompt_ids, body_ids, allowed_gaps or None = every gap). gap: "marginal" picks the gap
     by log-sum-exp over its tokens, then the token within it; "joint" picks (gap, token) in one go.
     sample: "greedy" or "top_p" (with temperature, drawing from `generator`). Returns per example a dict:

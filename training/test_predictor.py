@@ -132,9 +132,9 @@ def test_planned_length_ends_a_gap_when_the_first_estimate_is_used_up():
         last.weight.zero_()
         last.bias.fill_(float(np.log(np.expm1(2.5))))  # softplus(b) = 2.5
     body, allowed = [5, 6, 7, 8], [False, False, True, False, False]
-    running = generate(model, [([], body, allowed)], max_steps=10, stop_threshold=1.1)[0]
+    running = generate(model, [([], body, allowed)], max_steps=10, stop_threshold=1.1, length_plan=False)[0]
     assert running["stop_reason"] == "max_steps" and len(running["body"]) == 14
-    planned = generate(model, [([], body, allowed)], max_steps=10, stop_threshold=1.1, length_plan=True)[0]
+    planned = generate(model, [([], body, allowed)], max_steps=10, stop_threshold=1.1)[0]  # the default rule
     assert planned["stop_reason"] == "stop" and len(planned["body"]) == 7, planned
     assert planned["plan"] == pytest.approx(2.5) and planned["remaining"] == pytest.approx(-0.5)
     assert planned["body"][:2] == body[:2] and planned["body"][-2:] == body[2:]
