@@ -838,10 +838,14 @@ def md_stop(sec):
 
 
 def md_length(sec):
+    return ["## Gap length: the length head against the stop head", ""] + section_header(sec) + length_lines(sec)
+
+
+def length_lines(sec):
+    """The length section's table (a)-(e), one column per model, and the first fills (the model card shows it too)."""
     r = sec["result"]
     roles = list(r["models"])
-    lines = ["## Gap length: the length head against the stop head", ""] + section_header(sec)
-    lines += [f"On the {r['n_passages']} infill passages: (a) the length head's λ at the gap (the expected number of "
+    lines = [f"On the {r['n_passages']} infill passages: (a) the length head's λ at the gap (the expected number of "
               "missing tokens there) against the tokens removed — a clause (the removed sentence's longest piece between "
               "commas), the sentence, or it and the next one or two sentences; (b) AUC between whole passages and passages "
               "missing the sentence, scored by the expected missing length over every gap (Σλ, lower = complete) where "
@@ -901,8 +905,10 @@ def md_length(sec):
                            + ", ".join(f["invented"]["examples"][:6])))
     lines += [""]
     for role in roles:
-        lines += [f"Unbounded fills by {role} (first 5):", ""]
-        for e in r["models"][role]["fills"]["unbounded"]["examples"]:
+        fills = r["models"][role]["fills"]
+        rule = "planned" if "planned" in fills else "unbounded"  # how the app decodes this model
+        lines += [f"Unbounded fills by {role}{', planned length' if rule == 'planned' else ''} (first 5):", ""]
+        for e in fills[rule]["examples"]:
             lines += [f"- passage {e['index']} ({e['stop_reason']}): original “{quote(e['original'])}” → fill "
                       f"“{quote(e['fill'], 400)}”"]
         lines += [""]
@@ -910,9 +916,13 @@ def md_length(sec):
 
 
 def md_decode(sec):
+    return ["## Decoding sweep (the model's defaults)", ""] + section_header(sec) + decode_lines(sec)
+
+
+def decode_lines(sec):
+    """The decoding sweep's table, one row per setting (the model card shows it too)."""
     r = sec["result"]
-    lines = ["## Decoding sweep (the model's defaults)", ""] + section_header(sec)
-    lines += [f"Unbounded one-sentence fills of the first {r['fill_passages']} infill passages by the ILM, ended when the "
+    lines = [f"Unbounded one-sentence fills of the first {r['fill_passages']} infill passages by the ILM, ended when the "
               f"gap's expected missing length < {r['length_threshold']} (running: Σλ over the gap now; planned: min(Σλ now, "
               f"Σλ at the first pass − tokens written); a model without a length head: when its stop "
               f"head's P(complete) ≥ {r['stop_threshold']}) or when the window is full.", "",

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from corpus import HELDOUT_RULE  # noqa: E402
-from evaluate_story import quote  # noqa: E402
+from evaluate_story import decode_lines, length_lines, quote  # noqa: E402
 
 TEMPLATE = """# {title}
 
@@ -113,7 +113,11 @@ def arch_section(meta):
         f"(`[CLS] [BOS]` + {meta['max_len'] - 2} text tokens).",
         "",
         "One forward pass scores every (gap, token) pair: row i = insert right after token i; a stop head on `[CLS]` "
-        "gives P(text complete) (index 0). The app inserts one token per pass at the gap with the highest marginal.",
+        "gives P(text complete) (index 0). The app inserts one token per pass at the gap with the highest marginal."
+        + (" A length head (an MLP on each row, softplus) gives λ_i, the expected number of tokens missing right after "
+           "token i, trained with a Poisson loss; a learned gap marker is added to the rows that may insert (a "
+           "writer's gap). A gap ends when what it still lacks, min(Σλ over its slots now, Σλ at its first pass − "
+           "the tokens written since), falls below the length threshold." if a.get("length_head") else ""),
         "",
         f"Files: {', '.join(f'`{k}` (sha256 {v[:12]}…)' for k, v in (meta.get('files') or {}).items())}, `tokenizer.json`."])
 
@@ -165,7 +169,7 @@ def eval_section(ev, meta, results_md):
     s = ev["sections"]
     lines = [f"Full report with every sample: `{results_md}`." if results_md else "", ""]
     t = meta.get("training") or {}
-    for name in ("heldout", "infill", "samples"):
+    for name in ("heldout", "infill", "length", "decode", "samples"):
         sec = s.get(name)
         if not sec:
             continue
@@ -211,6 +215,10 @@ def eval_section(ev, meta, results_md):
                          f"| {e['filled_len']['mean']:.1f} / {r['original_len']['mean']:.1f} | "
                          f"{'–' if sh is None else f'{100 * sh:.0f}%'} |")
         lines.append("")
+    if "length" in s:
+        lines += heading("Gap length and ending: against the previous model", s["length"]) + length_lines(s["length"])
+    if "decode" in s:
+        lines += heading("Decoding defaults", s["decode"]) + decode_lines(s["decode"])
     if "stop" in s:
         sec = s["stop"]
         r = sec["result"]
@@ -288,21 +296,9 @@ def weaknesses_section(ev):
         m, b = next(iter(by_src.items()))
         lines[-1] += " Infilling quality differs by source (ΔNLL_gt mean, " + m + ": " + ", ".join(
             f"{k} {fmt(v['mean'], 1, True)}" for k, v in b.items() if v) + ")."
-    line = ("- **Length control.** How much the model writes into a gap is decided only by its stop head; there is no "
-            "length target, and the app's caps cut long fills.")
-    for m, e in ilm.items():
-        if "_k" in m:  # the parallel-insertion variants stop (or not) like their one-at-a-time decode
-            continue
-        line += (f" On one-sentence infills ({e['decode']}) it wrote {e['fill_over_original']:.2f}× the removed length "
-                 f"on average and stopped by itself in {100 * e['stopped_by_stop_head']:.0f}% of gaps.")
-    stop = s.get("stop", {}).get("result")
-    if stop:
-        line += (f" The stop head does not tell a complete text from an incomplete one (P(complete) on whole held-out "
-                 f"passages {stop['whole']['mean']:.3f} on average, on the same passages with a sentence removed "
-                 f"{stop['cut']['mean']:.3f}; AUC {stop['auc']:.2f}): training draws the number of dropped tokens "
-                 "uniformly from 0 to the window's length, so a complete window is about 1 example in 250 and the head "
-                 "learned that base rate. Until a model trained with more complete windows ships, give gaps a maximum.")
-    lines.append(line)
+    length = s.get("length", {}).get("result", {}).get("models", {}).get("ilm")
+    lines.append(length_weakness(length) if length and length.get("length_head")
+                 else stop_weakness(ilm, s.get("stop", {}).get("result")))
     line = ("- **Repetition.** Small models repeat words and phrases, more so with greedy decoding; top-p sampling "
             "reduces but does not remove it.")
     if rep:
@@ -315,6 +311,38 @@ def weaknesses_section(ev):
     lines.append("- **Coherence.** Fills are locally fluent at best; names, facts and plot from far away in the window "
                  "are often ignored or contradicted.")
     return "\n".join(lines)
+
+
+def stop_weakness(ilm, stop):
+    """A model without a length head: its stop head decides, from the infill and stop sections' numbers."""
+    line = ("- **Length control.** How much the model writes into a gap is decided only by its stop head; there is no "
+            "length target, and the app's caps cut long fills.")
+    for m, e in ilm.items():
+        if "_k" in m:  # the parallel-insertion variants stop (or not) like their one-at-a-time decode
+            continue
+        line += (f" On one-sentence infills ({e['decode']}) it wrote {e['fill_over_original']:.2f}× the removed length "
+                 f"on average and stopped by itself in {100 * e['stopped_by_stop_head']:.0f}% of gaps.")
+    if stop:
+        line += (f" The stop head does not tell a complete text from an incomplete one (P(complete) on whole held-out "
+                 f"passages {stop['whole']['mean']:.3f} on average, on the same passages with a sentence removed "
+                 f"{stop['cut']['mean']:.3f}; AUC {stop['auc']:.2f}): training draws the number of dropped tokens "
+                 "uniformly from 0 to the window's length, so a complete window is about 1 example in 250 and the head "
+                 "learned that base rate. Until a model trained with more complete windows ships, give gaps a maximum.")
+    return line
+
+
+def length_weakness(m):
+    """The length head's weak points, from the length section's numbers for the model."""
+    sentence, clause = m["predict"].get("sentence") or {}, m["predict"].get("clause") or {}
+    planned = m["fills"].get("planned") or {}
+    return ("- **Length control.** The length head's estimate of an empty gap stays near the size of the spans it was "
+            f"trained on: {clause.get('predicted_median', 0):.0f} tokens where a clause of "
+            f"{clause.get('true_median', 0):.0f} was removed, {sentence.get('predicted_median', 0):.0f} for a sentence "
+            f"of {sentence.get('true_median', 0):.0f} (within 2× for {100 * sentence.get('within_2x', 0):.0f}% of "
+            "sentences). A gap therefore ends by itself, but an unbounded one-sentence gap gets about "
+            f"{planned.get('word_ratio_median', 0):.1f}× the words removed (within 0.5–2× in "
+            f"{100 * planned.get('within_half_to_2x', 0):.0f}% of passages); a word-sized gap gets a sentence or two. "
+            "Give a gap a maximum where its size matters.")
 
 
 def show(path):

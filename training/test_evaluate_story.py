@@ -333,7 +333,22 @@ def test_length_and_decode_sections(setup, tmp_path):
                 + common)["sections"]["decode"]["result"]
     assert [(e["top_p"], e["temperature"]) for e in r["settings"]] == [(0.5, 1.0), (0.9, 1.0)]
     text = out.read_text()
-    assert "## Gap length" in text and "## Decoding sweep" in text
+    assert "## Gap length" in text and "## Decoding sweep" in text and "planned length (first 5)" in text
+
+    # a length-head model's card shows both tables and says where its length control is weak
+    import model_card
+    ckpt = torch.load(setup["ckpts"]["ilm"])
+    meta = dict(kind="ilm", vocab_size=4096, max_len=96, parameters=140802, architecture=ckpt["config"],
+                data=ckpt["task"], training=dict(objective="ilm", steps=ckpt["state"]["step"],
+                                                 tokens_seen=ckpt["state"]["tokens"]), files={})
+    d = tmp_path / "models" / "tiny"
+    d.mkdir(parents=True)
+    (d / "model.json").write_text(json.dumps(meta))
+    card = open(model_card.build(str(d), str(out.with_suffix(".json")))).read()
+    for h in ("### Gap length and ending", "### Decoding defaults", "(c) fills, unbounded, planned length",
+              "A length head", "**Length control.** The length head's estimate"):
+        assert h in card, h
+    assert "Warning" not in card and "stop head does not tell" not in card
 
 
 def test_length_leak_table(setup, capsys):
