@@ -1,6 +1,7 @@
 // The length head in the app, with the tiny model that has one (tiny-length): a gap's options show the model's
 // estimate, a gap ends by itself and says so, and while a run streams each gap shows how much the model still
-// expects there, live. With the shipped model (no length head) the options say that it cannot estimate.
+// expects there, live; the tiny model without one says that it cannot estimate. With the shipped story model an
+// unbounded one-sentence gap ends by itself.
 import { expect, test, type Page } from '@playwright/test'
 import { collectErrors, cursorAt, editorText, newDocument, openApp, setSettings, useModel } from './helpers'
 
@@ -110,10 +111,40 @@ test.describe('with a length head', () => {
 test('a model without a length head says it cannot estimate a gap', async ({ page }) => {
   const errors = collectErrors(page)
   await openApp(page)
+  await useModel(page, 'tiny-added') // the tiny test model of format 2: a stop head only
   await draftWithGap(page, 'No estimate', 'The storm had passed.', 0)
   await page.keyboard.press('ControlOrMeta+g')
   const estimate = page.getByRole('dialog', { name: 'Gap 1 options' }).getByTestId('gap-estimate')
   await expect(estimate).toHaveAttribute('data-status', 'unavailable')
   await expect(estimate).toContainText('No estimate: This model has no length head')
+  await page.getByRole('dialog', { name: 'Gap 1 options' }).getByLabel('Min tokens').press('Escape')
+  await useModel(page, shipped())
+  expect(errors).toEqual([])
+})
+
+test('with the shipped model, an unbounded one-sentence gap ends by itself near a sentence’s length', async ({
+  page
+}) => {
+  test.skip(shipped() !== 'inlay-story', 'needs the shipped story model')
+  const errors = collectErrors(page)
+  await openApp(page)
+  await setSettings(page, { 'Max tokens': '200', Alternatives: '1', 'Insertions per step': '1' })
+  const before = 'The rain had not stopped for three days. '
+  const text = before + 'She put on her coat and walked to the station.'
+  await draftWithGap(page, 'One sentence', text, before.length)
+  await page.keyboard.press('ControlOrMeta+Enter')
+  const bar = page.getByRole('region', { name: 'Generation' })
+  await expect(bar.getByRole('button', { name: /Accept all/ })).toBeVisible({ timeout: 30_000 })
+  await expect(bar.getByTestId('end-reason')).toHaveText(['ended by the model'])
+  const filled = await editorText(page)
+  expect(filled.startsWith(before) && filled.endsWith(text.slice(before.length))).toBe(true)
+  // A sentence is some 5–40 words; the model's plan for a sentence-sized gap is about 25–45 tokens.
+  const words = filled
+    .slice(before.length, filled.length - (text.length - before.length))
+    .split(/\s+/)
+    .filter(Boolean)
+  expect(words.length).toBeGreaterThanOrEqual(3)
+  expect(words.length).toBeLessThanOrEqual(60)
+  await bar.getByRole('button', { name: /Reject all/ }).click()
   expect(errors).toEqual([])
 })

@@ -86,6 +86,7 @@ test('the map: shown by how much is missing, a threshold, mark → gap → gener
 test('a model without a length head says it cannot make the map', async ({ page }) => {
   const errors = collectErrors(page)
   await openApp(page)
+  await useModel(page, 'tiny-added') // the tiny test model of format 2: a stop head only
   await newDocument(page, 'No map')
   await page.locator('.cm-content').click()
   await page.keyboard.type(TEXT)
@@ -93,5 +94,6 @@ test('a model without a length head says it cannot make the map', async ({ page 
   const status = page.getByRole('region', { name: 'Missing text' }).getByTestId('map-status')
   await expect(status).toContainText('No map: This model has no length head')
   expect(await editorText(page)).toBe(TEXT)
+  await useModel(page, process.env['INLAY_E2E_MODEL_NAME']!)
   expect(errors).toEqual([])
 })

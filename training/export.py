@@ -140,7 +140,9 @@ def export_dir(model, out, tokenizer, data=None, training=None, heldout=None, de
     os.makedirs(out, exist_ok=True)
     cfg = model.cfg
     export_onnx(model, os.path.join(out, "model.onnx"))
-    shutil.copyfile(tokenizer, os.path.join(out, "tokenizer.json"))
+    target = os.path.join(out, "tokenizer.json")
+    if not (os.path.exists(target) and os.path.samefile(tokenizer, target)):  # re-exporting into the model's own folder
+        shutil.copyfile(tokenizer, target)
     files = {"model.onnx": sha256(os.path.join(out, "model.onnx"))}
     if cfg.causal:
         export_decoder_with_past(model, os.path.join(out, "decoder_with_past.onnx"))
