@@ -224,7 +224,8 @@ def main(argv=None):
             cfg.gap_marker = args.objective == "ilm" and not args.no_gap_marker
             # An AR source for an ILM run (as Dream / DiffuLLaMA adapt AR models): the same blocks with the causal
             # mask lifted. Row i scored the next token, and the ILM's row i scores a token inserted right after
-            # token i, so the vocabulary head keeps its meaning (the AR run never trained the stop head: it is as initialised).
+            # token i, so the vocabulary head keeps its meaning (the AR run never trained the stop head: it is as
+            # initialised).
             cfg.causal = args.objective == "ar"
     else:
         cfg = ModelConfig(vocab_size=task.vocab_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model,
