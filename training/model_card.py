@@ -341,8 +341,8 @@ def length_weakness(m):
             f"of {sentence.get('true_median', 0):.0f} (within 2× for {100 * sentence.get('within_2x', 0):.0f}% of "
             "sentences). A gap therefore ends by itself, but an unbounded one-sentence gap gets about "
             f"{planned.get('word_ratio_median', 0):.1f}× the words removed (within 0.5–2× in "
-            f"{100 * planned.get('within_half_to_2x', 0):.0f}% of passages); a word-sized gap gets a sentence or two. "
-            "Give a gap a maximum where its size matters.")
+            f"{100 * planned.get('within_half_to_2x', 0):.0f}% of passages), and the shorter the gap a writer means, "
+            "the more the model overshoots it. Give a gap a maximum where its size matters.")
 
 
 def show(path):
