@@ -301,7 +301,7 @@ def golden_traces(tk, sents, length_head):
     fox, clock, letter = sents
     one_gap = lambda body, at: [i == at for i in range(len(body) + 1)]  # noqa: E731
     middle, end, start = fox[:4] + fox[9:], clock[:-5], letter[3:]
-    base = dict(prompt=[], stop_threshold=0.9, min_steps=1, length_threshold=0.5, length_plan=True, max_steps=24)
+    base = dict(prompt=[], stop_threshold=0.9, min_steps=1, length_threshold=0.5, max_steps=24)
     return [
         dict(base, name="length-unconditional", body=[], allowed=[True]),
         dict(base, name="length-one-gap-middle", body=middle, allowed=one_gap(middle, 4)),
@@ -334,9 +334,9 @@ def cmd_golden(args):
         allowed = t["allowed"] or [True] * (len(t["body"]) + 1)
         r = generate(model, [(t["prompt"], t["body"], allowed)], max_steps=t["max_steps"],
                      stop_threshold=t["stop_threshold"], min_steps=t["min_steps"],
-                     length_threshold=t.get("length_threshold"), length_plan=t.get("length_plan", True))[0]
+                     length_threshold=t.get("length_threshold"))[0]  # the planned-length rule, as the engine
         low, remaining = margins(model, t["prompt"], t["body"], allowed, r["steps"])
-        if t.get("length_plan"):  # what the rule compares: min(sum of lambda now, at the first pass - tokens inserted)
+        if args.length_head:  # what the planned rule compares: min(sum of lambda now, at the first pass - tokens inserted)
             remaining = [min(x, remaining[0] - i) for i, x in enumerate(remaining)]
         assert low > 1e-3, f"trace {t['name']} has a near-tie ({low}); change the case"
         steps = [dict(step=s, row=row, token=tok, stop_prob=round(p, 6)) for s, row, tok, p in r["steps"]]
